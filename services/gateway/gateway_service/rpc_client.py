@@ -1,0 +1,106 @@
+"""Pooled nameko RPC clients for the gateway (SPEC GW-1, NF-2).
+
+Each gunicorn worker keeps a few connected standalone clients and lends one per call, so a
+request never opens a broker connection of its own. Every call has a timeout; a client that
+timed out or lost its connection is thrown away rather than reused. Failures become domain
+errors the error handler turns into GW-3 JSON: a service that is down or silent is a 503.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import socket
+import threading
+
+from amqp.exceptions import AMQPError
+from kombu.exceptions import KombuError
+from nameko.exceptions import RpcTimeout, UnknownService
+from nameko.standalone.rpc import ClusterRpcProxy
+
+import consignations_shared.rpc  # noqa: F401  (domain errors cross RPC as themselves)
+from consignations_shared.errors import DomainError, ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+SERVICE_DOWN = "Le service est momentanément indisponible. Veuillez réessayer dans quelques instants."
+BROKEN_CONNECTION = (AMQPError, KombuError, OSError, socket.timeout, ConnectionError)
+
+
+class _Client:
+    def __init__(self, amqp_uri: str, timeout: float):
+        self.standalone = ClusterRpcProxy(
+            {"AMQP_URI": amqp_uri, "SERIALIZER": "json"}, context_data={}, timeout=timeout,
+        )
+        self.proxy = self.standalone.start()
+
+    def call(self, service: str, method: str, correlation_id: str | None, args, kwargs):
+        # Context data travels as message headers: the service logs with our correlation id.
+        self.standalone._worker_ctx.data["correlation_id"] = correlation_id
+        return getattr(getattr(self.proxy, service), method)(*args, **kwargs)
+
+    def close(self):
+        try:
+            self.standalone.stop()
+        except Exception:  # already broken: nothing to release
+            pass
+
+
+class RpcClientPool:
+    def __init__(self, amqp_uri: str, timeout: float, size: int = 4):
+        self.amqp_uri = amqp_uri
+        self.timeout = timeout
+        self.size = size
+        self._idle: queue.LifoQueue[_Client] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(size)
+        self._pid = os.getpid()
+
+    def _reset_after_fork(self):
+        # gunicorn forks workers after the app is created: connections are not shared.
+        if os.getpid() != self._pid:
+            self._pid = os.getpid()
+            self._idle = queue.LifoQueue()
+            self._slots = threading.BoundedSemaphore(self.size)
+
+    def call(self, service: str, method: str, *args, correlation_id: str | None = None, **kwargs):
+        self._reset_after_fork()
+        if not self._slots.acquire(timeout=self.timeout):
+            raise ServiceUnavailable(SERVICE_DOWN)
+        client = None
+        try:
+            try:
+                client = self._idle.get_nowait()
+            except queue.Empty:
+                client = _Client(self.amqp_uri, self.timeout)
+            result = client.call(service, method, correlation_id, args, kwargs)
+        except DomainError:
+            self._idle.put(client)  # a business refusal: the client is fine
+            raise
+        except (RpcTimeout, UnknownService) as exc:
+            log.warning("rpc %s.%s unavailable: %s", service, method, type(exc).__name__)
+            self._discard(client)
+            raise ServiceUnavailable(SERVICE_DOWN) from exc
+        except BROKEN_CONNECTION as exc:
+            log.warning("rpc %s.%s: broker connection failed: %s", service, method, exc)
+            self._discard(client)
+            raise ServiceUnavailable(SERVICE_DOWN) from exc
+        except Exception:
+            self._discard(client)
+            raise
+        else:
+            self._idle.put(client)
+            return result
+        finally:
+            self._slots.release()
+
+    @staticmethod
+    def _discard(client):
+        if client is not None:
+            client.close()
+
+    def close(self):
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return

@@ -1,0 +1,96 @@
+"""Confidential codes kept in the database, applying the pure rules of domain.codes.
+
+Used by every flow that sends a code (sign-up SMS and e-mail now; reset, change and invitation
+later): issue (superseding the previous code), resend throttling, and verification persisted
+with a compare-and-set so two concurrent attempts never both use a code (NF-1).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from consignations_shared.errors import Gone, TooManyRequests, ValidationFailed
+
+from .domain.codes import (
+    CodePolicy, CodeRefusal, CodeState, codes_match, evaluate_attempt, evaluate_resend, hash_code,
+    issue_code,
+)
+from .models import ConfidentialCode
+
+
+@dataclass
+class CodeStore:
+    session: Session
+    secret_key: bytes
+    now: Callable
+
+    def _latest(self, purpose: str, subject_id: str) -> ConfidentialCode | None:
+        return self.session.execute(
+            select(ConfidentialCode)
+            .where(ConfidentialCode.purpose == purpose, ConfidentialCode.subject_id == subject_id)
+            .order_by(ConfidentialCode.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+
+    def check_resend_allowed(self, purpose: str, subject_id: str, policy: CodePolicy) -> None:
+        latest = self._latest(purpose, subject_id)
+        decision = evaluate_resend(latest.issued_at if latest else None, self.now(), policy=policy)
+        if not decision.allowed:
+            raise TooManyRequests(decision.message)
+
+    def issue(self, purpose: str, subject_id: str, policy: CodePolicy, generate: Callable[[], str]) -> str:
+        """A new code for (purpose, subject); the previous ones stop working."""
+        now = self.now()
+        self.session.execute(
+            update(ConfidentialCode)
+            .where(
+                ConfidentialCode.purpose == purpose,
+                ConfidentialCode.subject_id == subject_id,
+                ConfidentialCode.used_at.is_(None),
+                ConfidentialCode.superseded.is_(False),
+            )
+            .values(superseded=True)
+        )
+        code = generate()
+        state = issue_code(now, policy=policy)
+        self.session.add(ConfidentialCode(
+            purpose=purpose, subject_id=subject_id,
+            code_hash=hash_code(self.secret_key, purpose, subject_id, code),
+            issued_at=state.issued_at, expires_at=state.expires_at, attempts=0, superseded=False,
+        ))
+        self.session.flush()
+        return code
+
+    def verify(self, purpose: str, subject_id: str, submitted: str, policy: CodePolicy) -> None:
+        """Consume the code or raise; a counted wrong attempt is committed before raising."""
+        row = self._latest(purpose, subject_id)
+        state = CodeState.from_row(row) if row is not None else None
+        matches = row is not None and codes_match(
+            row.code_hash, self.secret_key, purpose, subject_id, submitted or ""
+        )
+        outcome = evaluate_attempt(state, matches, self.now(), policy=policy)
+        if outcome.changed:
+            result = self.session.execute(
+                update(ConfidentialCode)
+                .where(
+                    ConfidentialCode.id == row.id,
+                    ConfidentialCode.attempts == row.attempts,
+                    ConfidentialCode.used_at.is_(None),
+                )
+                .values(attempts=outcome.state.attempts, used_at=outcome.state.used_at)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:
+                # Another attempt on the same code was recorded first: this one does not count.
+                self.session.rollback()
+                raise Gone("Ce code confidentiel vient d'être utilisé. Demandez un nouveau code confidentiel.",
+                           {"code": "Ce code confidentiel n'est plus valable."})
+        if outcome.accepted:
+            return
+        self.session.commit()  # the counted attempt survives the refusal
+        if outcome.reason is CodeRefusal.INCORRECT:
+            raise ValidationFailed(outcome.message, {"code": outcome.message})
+        raise Gone(outcome.message, {"code": outcome.message})

@@ -1,0 +1,40 @@
+"""Identity-specific dependency providers: the code-hashing key and the password hasher."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from eventlet import tpool
+from nameko.extensions import DependencyProvider
+
+from consignations_shared.config import settings_of
+
+from .domain.passwords import PasswordHasher
+
+
+def load_secret_key(settings) -> bytes:
+    """IDENTITY_SECRET_KEY in production; a key generated once under var/ for the embedded default."""
+    configured = settings.get("IDENTITY_SECRET_KEY")
+    if configured:
+        return configured.encode("utf-8")
+    path = Path(settings.var_dir) / "identity.secret"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip().encode("utf-8")
+
+
+class Credentials(DependencyProvider):
+    """The secret key codes are HMAC'ed with, and an argon2id hasher that runs in OS threads.
+
+    argon2 releases the GIL: through eventlet's tpool, hashing never stalls the service's hub.
+    """
+
+    def setup(self):
+        self.secret_key = load_secret_key(settings_of(self.container))
+        self.hasher = PasswordHasher(offload=tpool.execute)
+
+    def get_dependency(self, worker_ctx):
+        return self

@@ -1,0 +1,72 @@
+"""Database engines and sessions (SQLAlchemy 2) for the service that owns the data.
+
+PostgreSQL in production (psycopg2, made cooperative under eventlet, see boot.py);
+a SQLite file as the embedded default.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+
+
+class Base(DeclarativeBase):
+    """Not used directly: each service declares its own base (one metadata per service)."""
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def _new_engine(url: str) -> Engine:
+    if is_sqlite(url):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):
+            # pysqlite's own implicit BEGIN is replaced by the explicit one below.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin_immediate(conn):
+            # Take the write lock at BEGIN: concurrent writers queue instead of failing later
+            # with "database is locked" on upgrade from a read lock.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, pool_recycle=1800)
+
+
+def get_engine(url: str) -> Engine:
+    """One engine (one pool) per URL and process, shared by the session and outbox providers."""
+    with _engines_lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _engines[url] = _new_engine(url)
+        return engine
+
+
+def dispose_engine(url: str) -> None:
+    with _engines_lock:
+        engine = _engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+
+
+def make_sessionmaker(url: str) -> sessionmaker:
+    return sessionmaker(bind=get_engine(url), expire_on_commit=False, autobegin=True)
+

@@ -1,0 +1,60 @@
+"""Liveness and readiness (SPEC GW-5) for every service: HTTP on the service's own port + RPC."""
+from __future__ import annotations
+
+import json
+
+from kombu import Connection
+from .rpc import rpc
+from nameko.web.handlers import http
+from sqlalchemy import text
+from werkzeug.wrappers import Response
+
+from .providers import Settings
+
+
+def check_database(session) -> tuple[bool, str]:
+    try:
+        session.execute(text("SELECT 1"))
+        return True, "ok"
+    except Exception as exc:  # any driver error means "not ready"
+        return False, type(exc).__name__
+
+
+def check_broker(amqp_uri: str, timeout: float = 2.0) -> tuple[bool, str]:
+    try:
+        with Connection(amqp_uri, connect_timeout=timeout) as connection:
+            connection.ensure_connection(max_retries=1, timeout=timeout)
+        return True, "ok"
+    except Exception as exc:
+        return False, type(exc).__name__
+
+
+def _json(status: int, body: dict) -> Response:
+    return Response(json.dumps(body), status=status, mimetype="application/json")
+
+
+class HealthEndpoints:
+    """Mixed into every service class, which must have a `db` DatabaseSession dependency."""
+
+    health_settings = Settings()
+
+    @http("GET", "/health/live")
+    def health_live(self, request):
+        return _json(200, {"service": self.name, "status": "alive"})
+
+    @http("GET", "/health/ready")
+    def health_ready(self, request):
+        report = self._readiness()
+        return _json(200 if report["status"] == "ready" else 503, report)
+
+    @rpc
+    def ping(self):
+        """Readiness as seen through the broker (the gateway's /health/ready asks every service)."""
+        return self._readiness()
+
+    def _readiness(self) -> dict:
+        db_ok, db_detail = check_database(self.db)
+        broker_ok, broker_detail = check_broker(self.health_settings.amqp_uri)
+        checks = {"database": db_detail, "broker": broker_detail}
+        ok = db_ok and broker_ok
+        return {"service": self.name, "status": "ready" if ok else "not_ready", "checks": checks}

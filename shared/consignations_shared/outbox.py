@@ -1,0 +1,174 @@
+"""Transactional outbox (SPEC EV-3): record messages with the change, publish after commit.
+
+`OutboxWriter` is used by business code: it only adds rows to the caller's session, so a
+rolled-back transaction leaves no message behind. `OutboxRelay` publishes committed rows to
+RabbitMQ as persistent messages with publisher confirms, then marks them published; a crash
+between the two republishes the row, which consumers absorb by being idempotent on event_id.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable
+
+from kombu import Connection, Exchange, Producer
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from .clock import Clock, SystemClock
+from .events import (
+    COMMANDS_EXCHANGE, EVENTS_EXCHANGE, Envelope, command_routing_key, event_routing_key,
+    new_envelope,
+)
+from .plumbing import outbox
+
+log = logging.getLogger(__name__)
+
+events_exchange = Exchange(EVENTS_EXCHANGE, type="topic", durable=True)
+commands_exchange = Exchange(COMMANDS_EXCHANGE, type="direct", durable=True)
+
+
+class OutboxWriter:
+    """Adds events and commands to the outbox inside the caller's transaction."""
+
+    def __init__(
+        self,
+        source: str,
+        *,
+        correlation_id: str | None = None,
+        clock: Clock | None = None,
+        on_commit: Callable[[], None] | None = None,
+    ):
+        self.source = source
+        self.correlation_id = correlation_id
+        self.clock = clock or SystemClock()
+        self._on_commit = on_commit
+
+    def event(self, session: Session, type: str, payload: dict[str, Any], version: int = 1) -> Envelope:
+        envelope = new_envelope(
+            type, payload, source=self.source, correlation_id=self.correlation_id,
+            version=version, clock=self.clock,
+        )
+        self._add(session, envelope, EVENTS_EXCHANGE, event_routing_key(self.source, type), False)
+        return envelope
+
+    def command(self, session: Session, target: str, command: str, payload: dict[str, Any]) -> Envelope:
+        """A private message for one service (e.g. a code for the notifier), never an event."""
+        envelope = new_envelope(
+            command, payload, source=self.source, correlation_id=self.correlation_id,
+            clock=self.clock, command=True,
+        )
+        self._add(session, envelope, COMMANDS_EXCHANGE, command_routing_key(target, command), True)
+        return envelope
+
+    def _add(self, session: Session, envelope: Envelope, exchange: str, routing_key: str, private: bool):
+        session.execute(outbox.insert().values(
+            event_id=envelope.event_id, exchange=exchange, routing_key=routing_key,
+            body=envelope.to_dict(), private=private, created_at=self.clock.now(),
+            publish_attempts=0,
+        ))
+        if self._on_commit is not None:
+            _call_after_commit(session, self._on_commit)
+
+
+def _call_after_commit(session: Session, callback: Callable[[], None]) -> None:
+    """Run `callback` once after the session's next commit (however many messages it adds)."""
+    from sqlalchemy import event
+
+    if session.info.get("outbox_wake_pending"):
+        return
+    session.info["outbox_wake_pending"] = True
+
+    def _after_commit(committed_session):
+        committed_session.info.pop("outbox_wake_pending", None)
+        callback()
+
+    event.listen(session, "after_commit", _after_commit, once=True)
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows, oldest first, and marks them published."""
+
+    def __init__(self, engine: Engine, amqp_uri: str, *, clock: Clock | None = None, batch_size: int = 200):
+        self.engine = engine
+        self.amqp_uri = amqp_uri
+        self.clock = clock or SystemClock()
+        self.batch_size = batch_size
+        self._connection: Connection | None = None
+        self._lock = threading.Lock()
+
+    def _producer(self) -> Producer:
+        if self._connection is None:
+            self._connection = Connection(
+                self.amqp_uri, transport_options={"confirm_publish": True}, heartbeat=0,
+                connect_timeout=5,
+            )
+        channel = self._connection.default_channel
+        events_exchange(channel).declare()
+        commands_exchange(channel).declare()
+        return Producer(channel)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.release()
+            finally:
+                self._connection = None
+
+    def publish_pending(self) -> int:
+        """Publish one batch; returns how many rows were published. Safe to call concurrently."""
+        with self._lock:
+            try:
+                return self._publish_batch()
+            except Exception:
+                # Broker or database trouble: drop the connection, the caller retries later.
+                self.close()
+                raise
+
+    def _publish_batch(self) -> int:
+        query = (
+            select(outbox.c.id, outbox.c.event_id, outbox.c.exchange, outbox.c.routing_key,
+                   outbox.c.body, outbox.c.private)
+            .where(outbox.c.published_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(self.batch_size)
+        )
+        if self.engine.dialect.name == "postgresql":
+            # Several instances of a service share the table: each row goes to one relay.
+            query = query.with_for_update(skip_locked=True)
+        with self.engine.begin() as conn:
+            rows = conn.execute(query).all()
+            if not rows:
+                return 0
+            producer = self._producer()
+            for row in rows:
+                producer.publish(
+                    row.body,
+                    exchange=row.exchange,
+                    routing_key=row.routing_key,
+                    serializer="json",
+                    delivery_mode=2,  # persistent: survives a broker restart
+                    message_id=row.event_id,
+                    correlation_id=row.body.get("correlation_id") or None,
+                    headers={"event_type": row.body.get("type"), "source": row.body.get("source")},
+                    retry=False,
+                )
+            now = self.clock.now()
+            ids = [row.id for row in rows]
+            conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(published_at=now))
+            private_ids = [row.id for row in rows if row.private]
+            if private_ids:
+                # Codes must not stay readable in the database once handed to the notifier.
+                for row in rows:
+                    if row.private:
+                        scrubbed = {**row.body, "payload": {"scrubbed": True}}
+                        conn.execute(update(outbox).where(outbox.c.id == row.id).values(body=scrubbed))
+            return len(rows)
+
+    def pending_count(self) -> int:
+        from sqlalchemy import func
+        with self.engine.connect() as conn:
+            return conn.execute(
+                select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))
+            ).scalar_one()

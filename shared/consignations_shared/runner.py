@@ -1,0 +1,45 @@
+"""Entry point of every service process: `python -m <service>_service [run|migrate]`."""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+
+import eventlet
+from nameko.runners import ServiceRunner
+
+from .config import load_settings
+from .logs import configure_logging
+from .migrations import upgrade
+from .topology import SERVICE_CLASSES, load_service_class
+
+log = logging.getLogger(__name__)
+
+
+def main(service: str, argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    command = argv[0] if argv else "run"
+    if command not in ("run", "migrate"):
+        print(f"usage: python -m {service}_service [run|migrate]", file=sys.stderr)
+        return 2
+    settings = load_settings(service)
+    configure_logging(service, os.environ.get("LOG_LEVEL", "INFO"))
+    upgrade(f"{service}_service.migrations", settings.database_url)
+    log.info("migrations applied")
+    if command == "migrate":
+        return 0
+
+    runner = ServiceRunner(settings.nameko_config())
+    runner.add_service(load_service_class(SERVICE_CLASSES[service]))
+
+    def _graceful_stop(signum, frame):
+        log.info("stopping on signal %s", signum)
+        eventlet.spawn(runner.stop)
+
+    signal.signal(signal.SIGTERM, _graceful_stop)
+    signal.signal(signal.SIGINT, _graceful_stop)
+    runner.start()
+    log.info("started; health on http://%s/health/ready", settings.http_address)
+    runner.wait()
+    return 0

@@ -1,0 +1,215 @@
+"""pytest fixtures for integration and end-to-end tests against the real RabbitMQ and PostgreSQL.
+
+Every test session gets its own RabbitMQ virtual host and its own PostgreSQL databases, so test
+suites can run in parallel with each other and with a running development system.
+Loaded by the top-level conftest.py.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import uuid
+from contextlib import closing
+
+import pytest
+
+PG_ADMIN_DSN = os.environ.get("TEST_POSTGRES_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
+PG_URL_PREFIX = os.environ.get("TEST_POSTGRES_URL_PREFIX", "postgresql+psycopg2://postgres@127.0.0.1:5432/")
+AMQP_BASE = os.environ.get("TEST_AMQP_BASE", "amqp://guest:guest@127.0.0.1:5672/")
+
+
+def free_port() -> int:
+    with closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
+
+
+@pytest.fixture(scope="session")
+def amqp_uri():
+    """A fresh RabbitMQ virtual host for this test session."""
+    vhost = f"test-{uuid.uuid4().hex[:12]}"
+    rabbitmqctl("add_vhost", vhost)
+    rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    yield AMQP_BASE + vhost
+    try:
+        rabbitmqctl("delete_vhost", vhost)
+    except subprocess.SubprocessError:
+        pass
+
+
+def _admin_execute(sql: str) -> None:
+    import psycopg2
+
+    connection = psycopg2.connect(PG_ADMIN_DSN)
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+    finally:
+        connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_database():
+    """Factory: a new, empty PostgreSQL database URL per call, dropped at the end of the session."""
+    created: list[str] = []
+
+    def create(label: str = "db") -> str:
+        name = f"test_{uuid.uuid4().hex[:10]}_{label}"
+        _admin_execute(f'CREATE DATABASE "{name}"')
+        created.append(name)
+        return PG_URL_PREFIX + name
+
+    yield create
+    from consignations_shared.db import dispose_engine
+
+    for name in created:
+        dispose_engine(PG_URL_PREFIX + name)
+        try:
+            _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def service_env(amqp_uri, tmp_path):
+    """Environment for services under test: fast retries, private var dir, test vhost."""
+    return {
+        **os.environ,
+        "AMQP_URI": amqp_uri,
+        "CONSIGNATIONS_VAR_DIR": str(tmp_path / "var"),
+        "EVENT_RETRY_DELAYS": "0.2,0.4",
+        "RPC_TIMEOUT": "5",
+    }
+
+
+@pytest.fixture
+def start_service(service_env, postgres_database):
+    """Factory: run a nameko service class in this process against RabbitMQ and PostgreSQL.
+
+    Migrations of `<name>_service.migrations` are applied (or `metadata` is created for test
+    services that have no migrations); returns the running container.
+    """
+    from nameko.containers import ServiceContainer
+
+    from consignations_shared.config import load_settings
+    from consignations_shared.db import get_engine
+    from consignations_shared.migrations import upgrade
+    from consignations_shared.plumbing import plumbing_metadata
+
+    containers = []
+
+    def start(service_cls, *, env: dict | None = None, metadata=None, database_url: str | None = None):
+        name = service_cls.name
+        prefix = name.upper()
+        url = database_url or postgres_database(name)
+        environment = {
+            **service_env,
+            f"{prefix}_DATABASE_URL": url,
+            f"{prefix}_HTTP_ADDRESS": f"127.0.0.1:{free_port()}",
+            **(env or {}),
+        }
+        settings = load_settings(name, environment)
+        if metadata is not None:
+            plumbing_metadata.create_all(get_engine(url))
+            metadata.create_all(get_engine(url))
+        else:
+            upgrade(f"{name}_service.migrations", url)
+        container = ServiceContainer(service_cls, settings.nameko_config())
+        container.start()
+        containers.append(container)
+        return container
+
+    yield start
+    for container in reversed(containers):
+        try:
+            container.stop()
+        except Exception:
+            container.kill()
+
+
+@pytest.fixture
+def rpc(amqp_uri):
+    """A standalone RPC client on the test vhost: rpc.identity.method(...)."""
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    import consignations_shared.rpc  # noqa: F401  (domain errors cross RPC as themselves)
+
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri, "SERIALIZER": "json"}, timeout=15) as proxy:
+        yield proxy
+
+
+class MessageSpy:
+    """Binds a private queue to an exchange and collects what is published there."""
+
+    def __init__(self, amqp_uri: str, exchange, routing_key: str):
+        from kombu import Connection, Queue
+
+        self.connection = Connection(amqp_uri)
+        self.queue = Queue(
+            f"spy-{uuid.uuid4().hex[:8]}", exchange=exchange, routing_key=routing_key,
+            exclusive=True, auto_delete=True,
+        )
+        self.messages = []
+        self.consumer = self.connection.Consumer(self.queue, callbacks=[self._on_message], accept=["json"])
+        self.consumer.consume()
+
+    def _on_message(self, body, message):
+        self.messages.append((body, message))
+        message.ack()
+
+    def wait_for(self, count: int = 1, timeout: float = 10.0):
+        import time
+
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count and time.monotonic() < deadline:
+            try:
+                self.connection.drain_events(timeout=0.2)
+            except socket.timeout:
+                pass
+        return [body for body, _ in self.messages]
+
+    def close(self):
+        try:
+            self.consumer.cancel()
+        finally:
+            self.connection.release()
+
+
+@pytest.fixture
+def spy(amqp_uri):
+    """Factory: spy(exchange, routing_key) -> MessageSpy (closed after the test)."""
+    spies = []
+
+    def make(exchange, routing_key: str) -> MessageSpy:
+        from kombu import Exchange
+
+        if isinstance(exchange, str):
+            from consignations_shared.events import COMMANDS_EXCHANGE
+
+            exchange = Exchange(exchange, type="direct" if exchange == COMMANDS_EXCHANGE else "topic", durable=True)
+        with __import__("kombu").Connection(amqp_uri) as connection:
+            exchange(connection.default_channel).declare()
+        made = MessageSpy(amqp_uri, exchange, routing_key)
+        spies.append(made)
+        return made
+
+    yield make
+    for made in spies:
+        made.close()
+
+
+def use_clock(container, clock) -> None:
+    """Replace the clock of a running service (ServiceClock provider) by `clock`."""
+    from consignations_shared.providers import ServiceClock
+
+    for dependency in container.dependencies:
+        if isinstance(dependency, ServiceClock):
+            dependency.clock = clock
+            return
+    raise LookupError(f"{container.service_name} has no ServiceClock")
