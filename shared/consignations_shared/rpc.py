@@ -59,8 +59,17 @@ class TimedRpcProxy(RpcProxy):
         super().__init__(target_service, **kwargs)
         self._timeout = timeout
 
+    def setup(self):
+        super().setup()
+        # Requests expire in the queue after the timeout: nobody runs a call its caller gave up on.
+        self.options.setdefault("expiration", self.timeout)
+
+    @property
+    def timeout(self) -> float:
+        return self._timeout or settings_of(self.container).rpc_timeout
+
     def get_dependency(self, worker_ctx):
-        timeout = self._timeout or settings_of(self.container).rpc_timeout
+        timeout = self.timeout
         return _TimedService(super().get_dependency(worker_ctx), timeout, self.target_service)
 
 

@@ -36,6 +36,7 @@ def open_draft_account(session: Session, envelope: Envelope, clock: Clock) -> st
         signup_id=payload["signup_id"],
     )
     session.add(account)
+    session.flush()  # the account row first: members reference it
     session.add(AccountMember(
         person_id=payload["person_id"], account_id=account.id, profile="ADMINISTRATEUR",
         email=payload["email"], mobile=payload.get("mobile"), created_at=now,

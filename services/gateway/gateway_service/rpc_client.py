@@ -16,6 +16,7 @@ import threading
 from amqp.exceptions import AMQPError
 from kombu.exceptions import KombuError
 from nameko.exceptions import RpcTimeout, UnknownService
+from nameko.rpc import ServiceProxy
 from nameko.standalone.rpc import ClusterRpcProxy
 
 import consignations_shared.rpc  # noqa: F401  (domain errors cross RPC as themselves)
@@ -29,15 +30,25 @@ BROKEN_CONNECTION = (AMQPError, KombuError, OSError, socket.timeout, ConnectionE
 
 class _Client:
     def __init__(self, amqp_uri: str, timeout: float):
+        self.timeout = timeout
         self.standalone = ClusterRpcProxy(
             {"AMQP_URI": amqp_uri, "SERIALIZER": "json"}, context_data={}, timeout=timeout,
         )
-        self.proxy = self.standalone.start()
+        self.standalone.start()
+        self.services: dict[str, ServiceProxy] = {}
 
     def call(self, service: str, method: str, correlation_id: str | None, args, kwargs):
         # Context data travels as message headers: the service logs with our correlation id.
         self.standalone._worker_ctx.data["correlation_id"] = correlation_id
-        return getattr(getattr(self.proxy, service), method)(*args, **kwargs)
+        proxy = self.services.get(service)
+        if proxy is None:
+            # A request nobody took within the timeout expires in the queue: a service that
+            # comes back later does not run calls whose caller already got a 503.
+            proxy = self.services[service] = ServiceProxy(
+                self.standalone._worker_ctx, service, self.standalone._reply_listener,
+                expiration=self.timeout,
+            )
+        return getattr(proxy, method)(*args, **kwargs)
 
     def close(self):
         try:

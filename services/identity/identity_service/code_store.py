@@ -16,7 +16,7 @@ from consignations_shared.errors import Gone, TooManyRequests, ValidationFailed
 
 from .domain.codes import (
     CodePolicy, CodeRefusal, CodeState, codes_match, evaluate_attempt, evaluate_resend, hash_code,
-    issue_code,
+    issue_code, refusal_message,
 )
 from .models import ConfidentialCode
 
@@ -33,7 +33,17 @@ class CodeStore:
             .where(ConfidentialCode.purpose == purpose, ConfidentialCode.subject_id == subject_id)
             .order_by(ConfidentialCode.id.desc())
             .limit(1)
+            .execution_options(populate_existing=True)  # the row as committed, not as cached
         ).scalar_one_or_none()
+
+    def _matches_a_replaced_code(self, purpose: str, subject_id: str, submitted: str) -> bool:
+        replaced = self.session.execute(
+            select(ConfidentialCode.code_hash).where(
+                ConfidentialCode.purpose == purpose, ConfidentialCode.subject_id == subject_id,
+                ConfidentialCode.superseded.is_(True),
+            )
+        ).scalars()
+        return any(codes_match(h, self.secret_key, purpose, subject_id, submitted) for h in replaced)
 
     def check_resend_allowed(self, purpose: str, subject_id: str, policy: CodePolicy) -> None:
         latest = self._latest(purpose, subject_id)
@@ -71,6 +81,10 @@ class CodeStore:
         matches = row is not None and codes_match(
             row.code_hash, self.secret_key, purpose, subject_id, submitted or ""
         )
+        if row is not None and not matches and self._matches_a_replaced_code(purpose, subject_id, submitted or ""):
+            # A real but older code: say so instead of counting it as a guess.
+            message = refusal_message(CodeRefusal.SUPERSEDED)
+            raise Gone(message, {"code": message})
         outcome = evaluate_attempt(state, matches, self.now(), policy=policy)
         if outcome.changed:
             result = self.session.execute(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from .domain.codes import CodePurpose, SIGNUP_CODE_POLICY, generate_email_code, 
 from .domain.passwords import PasswordHasher, check_password_policy, password_policy_error_message
 from .domain.validation import check_company_name, normalise_email, normalise_french_mobile
 from .models import CaptchaChallenge, Person, Signup
+
+log = logging.getLogger(__name__)
 
 CAPTCHA_VALIDITY = timedelta(minutes=10)
 SIGNUP_VALIDITY = timedelta(hours=24)
@@ -158,6 +161,7 @@ def start_company_signup(ctx: IdentityContext, form: dict[str, Any]) -> dict[str
     ctx.session.add(signup)
     _send_sms_code(ctx, signup)
     ctx.session.commit()
+    log.info("company sign-up started", extra={"signup_id": signup.id})
     return {"signup_token": token, **_progress(signup)}
 
 
@@ -232,6 +236,7 @@ def verify_sms_code(ctx: IdentityContext, token: str, code: Any) -> dict[str, An
     signup.status = STATUS_EMAIL_PENDING
     _send_email_code(ctx, signup)
     ctx.session.commit()
+    log.info("sign-up mobile verified", extra={"signup_id": signup.id})
     return _progress(signup)
 
 
@@ -267,6 +272,7 @@ def verify_email_code(ctx: IdentityContext, token: str, code: Any) -> dict[str, 
         "verified_at": now.isoformat(),
     })
     ctx.session.commit()
+    log.info("sign-up verified", extra={"signup_id": signup.id, "person_id": person.id})
     return _progress(signup)
 
 

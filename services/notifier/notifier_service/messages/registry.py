@@ -74,3 +74,17 @@ register(
         preheader="Votre code confidentiel est valable {{ validity_minutes }} minutes.",
     )
 )
+
+# ID-2 without account enumeration: someone started a sign-up with an address that already has
+# an account; its owner is told instead of receiving a code (the form answered as usual).
+register(
+    EmailNotification(
+        name="signup_already_registered",
+        spec_id="NO-2",
+        subject="Tentative de création de compte – Espace Personnel Consignations",
+        html_template="signup_already_registered.html",
+        text_template="signup_already_registered.txt",
+        sample_context={},
+        preheader="Votre adresse courriel est déjà associée à un compte.",
+    )
+)

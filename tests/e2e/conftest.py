@@ -1,0 +1,108 @@
+"""The whole system as real processes (the Procfile's commands) on a private RabbitMQ vhost and
+private PostgreSQL databases: what the end-to-end tests talk to, over HTTP only."""
+from __future__ import annotations
+
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from consignations_shared.testing import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA_SERVICES = ("identity", "accounts", "demandes", "documents", "notifier")
+
+
+def procfile() -> dict[str, str]:
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    return {name.strip(): command.strip() for name, _, command in (l.partition(":") for l in lines) if command}
+
+
+class System:
+    def __init__(self, env: dict, logs: Path, outbox: Path, database_urls: dict[str, str]):
+        self.env = env
+        self.logs = logs
+        self.outbox = outbox
+        self.database_urls = database_urls
+        self.base_url = f"http://{env['GATEWAY_BIND']}"
+        self.commands = procfile()
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str) -> None:
+        log = open(self.logs / f"{name}.log", "ab")
+        self.processes[name] = subprocess.Popen(
+            shlex.split(self.commands[name]), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+
+    def stop(self, name: str, sig=signal.SIGTERM) -> None:
+        process = self.processes.pop(name)
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def service_url(self, name: str) -> str:
+        return f"http://{self.env[name.upper() + '_HTTP_ADDRESS']}"
+
+    def log_text(self, name: str) -> str:
+        return (self.logs / f"{name}.log").read_text(errors="replace")
+
+    def wait_ready(self, timeout: float = 90) -> None:
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                last = requests.get(self.base_url + "/health/ready", timeout=5)
+                if last.status_code == 200:
+                    return
+            except requests.RequestException as exc:
+                last = exc
+            time.sleep(0.5)
+        raise AssertionError(f"system not ready: {getattr(last, 'text', last)}")
+
+    def url(self, path: str) -> str:
+        return self.base_url + path
+
+
+@pytest.fixture(scope="session")
+def system(amqp_uri, postgres_database, tmp_path_factory):
+    root = tmp_path_factory.mktemp("system")
+    var_dir, logs = root / "var", root / "logs"
+    logs.mkdir()
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
+        "AMQP_URI": amqp_uri,
+        "CONSIGNATIONS_VAR_DIR": str(var_dir),
+        "GATEWAY_BIND": f"127.0.0.1:{free_port()}",
+        "GATEWAY_WORKERS": "2",
+        "RPC_TIMEOUT": "3",
+        "GATEWAY_READINESS_TIMEOUT": "1",
+        "EVENT_RETRY_DELAYS": "0.5,1",
+        "LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+    }
+    database_urls = {}
+    for service in DATA_SERVICES:
+        database_urls[service] = env[f"{service.upper()}_DATABASE_URL"] = postgres_database(service)
+        env[f"{service.upper()}_HTTP_ADDRESS"] = f"127.0.0.1:{free_port()}"
+    env["PORTAL_PUBLIC_URL"] = f"http://{env['GATEWAY_BIND']}"
+    subprocess.run([sys.executable, "-m", "consignations_shared.topology"], cwd=ROOT, env=env,
+                   check=True, capture_output=True)
+    running = System(env, logs, var_dir / "outbox", database_urls)
+    for name in running.commands:
+        running.start(name)
+    try:
+        running.wait_ready()
+        yield running
+    finally:
+        for name in list(running.processes):
+            running.stop(name)
