@@ -39,7 +39,10 @@ class _Client:
 
     def call(self, service: str, method: str, correlation_id: str | None, args, kwargs):
         # Context data travels as message headers: the service logs with our correlation id.
-        self.standalone._worker_ctx.data["correlation_id"] = correlation_id
+        if correlation_id:
+            self.standalone._worker_ctx.data["correlation_id"] = correlation_id
+        else:
+            self.standalone._worker_ctx.data.pop("correlation_id", None)
         proxy = self.services.get(service)
         if proxy is None:
             # A request nobody took within the timeout expires in the queue: a service that
