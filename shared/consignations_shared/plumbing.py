@@ -1,7 +1,7 @@
 """Tables that every service database has: the transactional outbox and the processed events.
 
-They live in their own metadata so that each service's first migration creates them with
-`create_plumbing_tables()` and Alembic compares them like the service's own tables.
+They live in their own metadata, which every service's Alembic environment compares along with
+the service's own tables (so each service's first migration creates them).
 """
 from __future__ import annotations
 
@@ -39,11 +39,3 @@ processed_events = Table(
     Column("processed_at", DateTime(timezone=True), nullable=False),
 )
 
-
-def create_plumbing_tables(bind) -> None:
-    """Called from each service's first Alembic migration."""
-    plumbing_metadata.create_all(bind)
-
-
-def drop_plumbing_tables(bind) -> None:
-    plumbing_metadata.drop_all(bind)

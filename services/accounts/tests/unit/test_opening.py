@@ -1,0 +1,54 @@
+"""Opening the draft client account from signup_verified, once per event (EV-3, AC-1)."""
+import pytest
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.orm import Session
+
+from accounts_service.models import AccountMember, Base, ClientAccount
+from accounts_service.opening import account_of_person, open_draft_account
+from consignations_shared.clock import FrozenClock
+from consignations_shared.events import new_envelope
+from consignations_shared.plumbing import plumbing_metadata
+
+
+@pytest.fixture
+def session():
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    plumbing_metadata.create_all(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+def verified(signup_id="s-1", person_id="p-1"):
+    return new_envelope("signup_verified", {
+        "signup_id": signup_id, "person_id": person_id, "profile": "ENTREPRISE",
+        "company_name": "ACME SAS", "email": "direction@acme.example.com", "mobile": "+33612345678",
+        "verified_at": "2026-01-15T09:00:00+00:00"}, source="identity")
+
+
+def count(session, model):
+    return session.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_draft_account_with_its_first_administrator(session):
+    account_id = open_draft_account(session, verified(), FrozenClock())
+    assert account_of_person(session, "p-1") == {
+        "account_id": account_id, "kind": "ENTREPRISE", "company_name": "ACME SAS", "status": "draft",
+        "profile": "ADMINISTRATEUR", "email": "direction@acme.example.com"}
+
+
+def test_redelivered_event_opens_nothing_more(session):
+    event = verified()
+    assert open_draft_account(session, event, FrozenClock()) is not None
+    assert open_draft_account(session, event, FrozenClock()) is None
+    assert count(session, ClientAccount) == 1 and count(session, AccountMember) == 1
+
+
+def test_same_signup_announced_twice_under_two_event_ids(session):
+    first = open_draft_account(session, verified(), FrozenClock())
+    assert open_draft_account(session, verified(), FrozenClock()) == first
+    assert count(session, ClientAccount) == 1
+
+
+def test_unknown_person_has_no_account(session):
+    assert account_of_person(session, "nobody") is None
