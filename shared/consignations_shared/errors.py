@@ -12,12 +12,15 @@ class DomainError(Exception):
     code = "bad_request"
     default_message = "La requête est invalide."
 
-    def __init__(self, message: str | None = None, fields: dict[str, str] | None = None):
+    def __init__(self, message: str | None = None, fields: dict[str, str] | None = None,
+                 code: str | None = None):
         message = message or self.default_message
         fields = dict(fields or {})
-        super().__init__(message, fields)
+        super().__init__(message, fields, code)
         self.message = message
         self.fields = fields
+        if code:
+            self.code = code  # a more precise reason than the class's (e.g. "access_expired")
 
     def __str__(self) -> str:
         return self.message

@@ -17,18 +17,24 @@ from .topology import SERVICE_CLASSES, load_service_class
 log = logging.getLogger(__name__)
 
 
-def main(service: str, argv: list[str] | None = None) -> int:
+def main(service: str, argv: list[str] | None = None, commands: dict | None = None) -> int:
+    """`run` (default) and `migrate`, plus the service's operator commands, each called as
+    `command(settings, argv)` after the migrations are applied."""
     argv = sys.argv[1:] if argv is None else argv
     command = argv[0] if argv else "run"
-    if command not in ("run", "migrate"):
-        print(f"usage: python -m {service}_service [run|migrate]", file=sys.stderr)
+    commands = commands or {}
+    if command not in ("run", "migrate", *commands):
+        print(f"usage: python -m {service}_service [{'|'.join(['run', 'migrate', *commands])}] ...",
+              file=sys.stderr)
         return 2
     settings = load_settings(service)
-    configure_logging(service, os.environ.get("LOG_LEVEL", "INFO"))
+    configure_logging(service, os.environ.get("LOG_LEVEL", "INFO" if command == "run" else "WARNING"))
     upgrade(f"{service}_service.migrations", settings.database_url)
     log.info("migrations applied")
     if command == "migrate":
         return 0
+    if command in commands:
+        return commands[command](settings, argv[1:])
 
     runner = ServiceRunner(settings.nameko_config())
     runner.add_service(load_service_class(SERVICE_CLASSES[service]))

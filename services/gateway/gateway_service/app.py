@@ -8,7 +8,7 @@ from flask import Flask, Response
 from consignations_shared.logs import configure_logging
 
 from . import web
-from .api import health, signup
+from .api import health, session, signup
 from .rpc_client import RpcClientPool
 from .settings import GatewaySettings
 
@@ -18,6 +18,11 @@ def create_app(settings: GatewaySettings | None = None, *, configure_logs: bool 
     if configure_logs:
         configure_logging("gateway")
     app = Flask(__name__)
+    if settings.trusted_proxies:
+        # Behind N reverse proxies, the client address (per-IP throttling) is in X-Forwarded-For.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies)
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = 6 * 1024 * 1024
     app.json.ensure_ascii = False
@@ -29,6 +34,7 @@ def create_app(settings: GatewaySettings | None = None, *, configure_logs: bool 
     web.install(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(signup.bp)
+    app.register_blueprint(session.bp)
 
     @app.get("/api/openapi.yaml")
     def openapi():

@@ -1,7 +1,9 @@
-import consignations_shared.boot  # noqa: F401  (eventlet + psycogreen first)
+import consignations_shared.boot  # noqa: F401  (eventlet first: cooperative sockets and PostgreSQL)
 
 import sys
 
 from consignations_shared.runner import main
 
-sys.exit(main("identity"))
+from identity_service.cli import COMMANDS
+
+sys.exit(main("identity", commands=COMMANDS))

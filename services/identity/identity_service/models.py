@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -65,14 +65,100 @@ class ConfidentialCode(Base):
 
 
 class Person(Base):
-    """Someone who can log in: the credential side of a client person (accounts owns the rest)."""
+    """Someone who can log in: the credential side of a client person or of a gestionnaire
+    (accounts owns the rest). `profile` is ENTREPRISE or PARTICULIER for people who signed up,
+    the invited profile (ADMINISTRATEUR, UTILISATEUR, CONSULTATION) or GESTIONNAIRE (BO-4)."""
 
     __tablename__ = "people"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
     profile: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))  # pending_activation | invited | active | deleted
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     valid_until: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    mobile: Mapped[str | None] = mapped_column(String(20))
+    activated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the expiry of the access was announced (access_expired), so it is announced once.
+    expiry_announced_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def is_staff(self) -> bool:
+        return self.profile == "GESTIONNAIRE"
+
+
+class Session(Base):
+    """A login session (ID-11): only the SHA-256 of its 256-bit token is stored."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    csrf_hash: Mapped[str] = mapped_column(String(64))
+    person_id: Mapped[str] = mapped_column(String(36), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_reason: Mapped[str | None] = mapped_column(String(30))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+
+
+class LinkToken(Base):
+    """A link sent by e-mail (activation, password reset, invitation): random, hashed, single
+    use, expiring, superseded by a newer link of the same purpose for the same person."""
+
+    __tablename__ = "link_tokens"
+    __table_args__ = (Index("ix_link_tokens_person", "purpose", "person_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(30))
+    person_id: Mapped[str] = mapped_column(String(36))
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    superseded: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class LoginThrottle(Base):
+    """Recent login failures of one e-mail address, known or not (NF-1 lock-out)."""
+
+    __tablename__ = "login_throttles"
+
+    email: Mapped[str] = mapped_column(String(254), primary_key=True)
+    failures: Mapped[list] = mapped_column(JSON, default=list)  # ISO timestamps, newest last
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    lock_level: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IpAttempt(Base):
+    """Login attempts per client address and time slot (per-IP throttling, NF-1)."""
+
+    __tablename__ = "ip_attempts"
+
+    ip: Mapped[str] = mapped_column(String(45), primary_key=True)
+    slot_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SecurityEvent(Base):
+    """Audit log of security events (NF-1): logins, failures, locks, password changes, ..."""
+
+    __tablename__ = "security_events"
+    __table_args__ = (Index("ix_security_events_time", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    person_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    detail: Mapped[dict | None] = mapped_column(JSON)
+    correlation_id: Mapped[str | None] = mapped_column(String(64))

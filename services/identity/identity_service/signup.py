@@ -8,25 +8,22 @@ recorded in the same transaction that marks the sign-up verified (EV-3).
 from __future__ import annotations
 
 import base64
-import hashlib
 import logging
 import secrets
 import uuid
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
-from consignations_shared.clock import Clock, as_utc
+from consignations_shared.clock import as_utc
 from consignations_shared.errors import Conflict, Gone, ValidationFailed
-from consignations_shared.outbox import OutboxWriter
 
-from .code_store import CodeStore
+from .access import ACCESS_VALIDITY
+from .context import IdentityContext, token_hash
 from .domain import captcha
 from .domain.codes import CodePurpose, SIGNUP_CODE_POLICY, generate_email_code, generate_sms_code
-from .domain.passwords import PasswordHasher, check_password_policy, password_policy_error_message
+from .domain.passwords import check_password_policy, password_policy_error_message
 from .domain.validation import check_company_name, normalise_email, normalise_french_mobile
 from .models import CaptchaChallenge, Person, Signup
 
@@ -34,7 +31,6 @@ log = logging.getLogger(__name__)
 
 CAPTCHA_VALIDITY = timedelta(minutes=10)
 SIGNUP_VALIDITY = timedelta(hours=24)
-ACCESS_VALIDITY = timedelta(days=548)  # 18 months (ID-7)
 
 PROFILE_ENTREPRISE = "ENTREPRISE"
 STATUS_SMS_PENDING = "sms_pending"
@@ -45,25 +41,6 @@ CAPTCHA_WRONG = "Le code de sécurité saisi est incorrect. Un nouveau code vous
 CAPTCHA_EXPIRED = "Le code de sécurité a expiré. Un nouveau code vous est proposé."
 CGU_REQUIRED = "Vous devez accepter les conditions générales d'utilisation pour créer votre compte."
 SIGNUP_UNKNOWN = "Cette inscription n'existe pas ou a expiré. Veuillez recommencer la création de votre compte."
-
-
-@dataclass
-class IdentityContext:
-    """What the use cases need, provided by the service (or by a unit test)."""
-
-    session: Session
-    outbox: OutboxWriter
-    clock: Clock
-    hasher: PasswordHasher
-    secret_key: bytes
-
-    @property
-    def codes(self) -> CodeStore:
-        return CodeStore(self.session, self.secret_key, self.clock.now)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def mask_mobile(e164: str) -> str:
@@ -97,7 +74,7 @@ def captcha_image(ctx: IdentityContext, captcha_id: str) -> str:
     return base64.b64encode(captcha.render_image(challenge.answer)).decode("ascii")
 
 
-def _burn_captcha(ctx: IdentityContext, captcha_id: Any, answer: Any) -> str | None:
+def burn_captcha(ctx: IdentityContext, captcha_id: Any, answer: Any) -> str | None:
     """Use the challenge up (single use, even when wrong); return an error message or None."""
     if not isinstance(captcha_id, str) or not captcha_id:
         return CAPTCHA_WRONG
@@ -143,7 +120,7 @@ def start_company_signup(ctx: IdentityContext, form: dict[str, Any]) -> dict[str
             errors["password"] = password_policy_error_message(failures)
     if form.get("accept_cgu") is not True:
         errors["accept_cgu"] = CGU_REQUIRED
-    captcha_error = _burn_captcha(ctx, form.get("captcha_id"), form.get("captcha_answer"))
+    captcha_error = burn_captcha(ctx, form.get("captcha_id"), form.get("captcha_answer"))
     if captcha_error:
         errors["captcha"] = captcha_error
     if errors:

@@ -1,4 +1,4 @@
-import consignations_shared.boot  # noqa: F401  (eventlet + psycogreen first)
+import consignations_shared.boot  # noqa: F401  (eventlet first: cooperative sockets and PostgreSQL)
 
 import sys
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from .delivery import (
     EmailBackend, PermanentDeliveryError, SmsBackend, SmsMessage, TransientDeliveryError,
 )
 from .messages import RenderingError, render_email, render_sms
+from .messages.formatting import french_datetime, full_name, profile_label
 from .models import Notification
 
 log = logging.getLogger(__name__)
@@ -96,3 +98,85 @@ def signup_email_code(dispatcher: Dispatcher, envelope: Envelope) -> bool:
 
 def signup_already_registered(dispatcher: Dispatcher, envelope: Envelope) -> bool:
     return dispatcher.send_email(envelope, "signup_already_registered", envelope.payload["email"], {})
+
+
+# --- identity: accounts, passwords, invitations (SPEC ID-5, ID-8, ID-9, ID-10) ------------------
+
+def _token(value: Any) -> str:
+    """A link token made safe for a query string; the templates build the link with portal_link()."""
+    token = str(value or "")
+    if not token:
+        raise ValueError("empty link token")
+    return quote(token, safe="")
+
+
+def activation_link(dispatcher: Dispatcher, envelope: Envelope) -> bool:
+    """NO-3, command send_activation_link: the private person's activation link (30 minutes)."""
+    payload = envelope.payload
+    return dispatcher.send_email(envelope, "activation_link", payload["email"], {
+        "full_name": full_name(payload.get("first_name"), payload.get("last_name")),
+        "link_token": _token(payload["link_token"]),
+        "validity_minutes": payload.get("validity_minutes") or 30,
+    })
+
+
+def password_reset(dispatcher: Dispatcher, envelope: Envelope) -> bool:
+    """NO-4, command send_password_reset: forgotten password link + code (30 minutes)."""
+    payload = envelope.payload
+    return dispatcher.send_email(envelope, "password_reset", payload["email"], {
+        "link_token": _token(payload["link_token"]),
+        "code": payload["code"],
+        "validity_minutes": payload.get("validity_minutes") or 30,
+    })
+
+
+def password_change_code(dispatcher: Dispatcher, envelope: Envelope) -> bool:
+    """NO-5, command send_password_change_code: code confirming a change from « Mes identifiants »."""
+    payload = envelope.payload
+    return dispatcher.send_email(envelope, "password_change_code", payload["email"], {
+        "code": payload["code"],
+        "validity_hours": payload.get("validity_hours") or 48,
+    })
+
+
+def invitation(dispatcher: Dispatcher, envelope: Envelope) -> bool:
+    """NO-6, command send_invitation: link + confidential password (48 hours) for an invited person."""
+    payload = envelope.payload
+    profile = str(payload.get("profile") or "").strip().upper()
+    if profile == "GESTIONNAIRE":
+        inviter = "le service des consignations"
+    else:
+        inviter = str(payload.get("company_name") or "").strip()
+    return dispatcher.send_email(envelope, "invitation", payload["email"], {
+        "full_name": full_name(payload.get("first_name"), payload.get("last_name")),
+        "inviter": inviter,
+        "profile": profile,
+        "profile_label": profile_label(profile),
+        "link_token": _token(payload["link_token"]),
+        "code": payload["code"],
+        "validity_hours": payload.get("validity_hours") or 48,
+    })
+
+
+def account_activated(dispatcher: Dispatcher, envelope: Envelope) -> bool:
+    """NO-7, event identity.account_activated: the account can now log in."""
+    payload = envelope.payload
+    return dispatcher.send_email(envelope, "account_activated", payload["email"], {
+        "full_name": full_name(payload.get("first_name"), payload.get("last_name")),
+        "email": payload["email"],
+    })
+
+
+def password_changed(dispatcher: Dispatcher, envelope: Envelope) -> bool:
+    """NO-15, event identity.password_changed: security notice after a reset or a change."""
+    payload = envelope.payload
+    try:
+        changed_on = french_datetime(payload.get("changed_at") or envelope.occurred_at)
+    except (TypeError, ValueError):
+        log.warning("password_changed event %s: unreadable changed_at, using occurred_at", envelope.event_id)
+        changed_on = french_datetime(envelope.occurred_at)
+    return dispatcher.send_email(envelope, "password_changed", payload["email"], {
+        "email": payload["email"],
+        "reason": "reset" if payload.get("reason") == "reset" else "change",
+        "changed_on": changed_on,
+    })

@@ -37,3 +37,11 @@ def test_settings_read_the_service_own_variables(tmp_path):
     assert settings.database_url == "postgresql+psycopg2://db/accounts"
     assert settings.event_retry_delays == (0.5, 2.0)
     assert settings.event_max_attempts == 3
+
+
+def test_specific_code_crosses_rpc():
+    from consignations_shared.errors import Forbidden
+
+    rebuilt = deserialize(serialize(Forbidden("Votre compte est expiré.", None, "access_expired")))
+    assert (type(rebuilt), rebuilt.code, rebuilt.status) == (Forbidden, "access_expired", 403)
+    assert Forbidden().code == "forbidden"

@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, jsonify
 
-from ..web import correlation_id, json_body
+from ..auth import client_ip
+from ..rpc_calls import identity
+from ..web import json_body
 
 bp = Blueprint("signup", __name__, url_prefix="/api")
-
-
-def identity(method: str, *args):
-    return current_app.extensions["rpc"].call("identity", method, *args, correlation_id=correlation_id())
 
 
 def _signup_token(body: dict):
@@ -68,3 +66,24 @@ def verify_email_code():
 @bp.post("/signup/email-code/resend")
 def resend_email_code():
     return jsonify(identity("resend_signup_email_code", _signup_token(json_body()))), 202
+
+
+@bp.post("/signup/particulier")
+def start_particulier_signup():
+    body = json_body()
+    form = {key: body.get(key) for key in (
+        "last_name", "first_name", "mobile", "email", "password", "accept_cgu",
+        "accept_conditions_particulieres", "captcha_id", "captcha_answer",
+    )}
+    return jsonify(identity("start_particulier_signup", form, client_ip())), 202
+
+
+@bp.post("/activation")
+def activate_account():
+    return jsonify(identity("activate_account", json_body().get("token")))
+
+
+@bp.post("/activation/resend")
+def resend_activation_link():
+    body = json_body()
+    return jsonify(identity("resend_activation_link", body.get("email"), body.get("token"))), 202

@@ -91,3 +91,21 @@ def check_company_name(value: str, *, field: str = "company_name") -> str:
     if len(name) > COMPANY_NAME_MAX_LENGTH:
         raise _fail(field, COMPANY_NAME_TOO_LONG)
     return name
+
+
+PERSON_NAME_MAX_LENGTH = 100
+_PERSON_NAME = re.compile(r"^[^\W\d_]+(?:[ '’\-.][^\W\d_]+)*\.?$")
+PERSON_NAME_LABELS = {"last_name": "Le nom", "first_name": "Le prénom"}
+
+
+def check_person_name(value: str, *, field: str = "last_name") -> str:
+    """A last or first name: letters (accents included), spaces, hyphens, apostrophes; ≤ 100."""
+    label = PERSON_NAME_LABELS.get(field, "Ce champ")
+    if not isinstance(value, str) or not value.strip():
+        raise _fail(field, f"{label} est obligatoire.")
+    name = " ".join(unicodedata.normalize("NFC", value).split())
+    if len(name) > PERSON_NAME_MAX_LENGTH:
+        raise _fail(field, f"{label} ne doit pas dépasser {PERSON_NAME_MAX_LENGTH} caractères.")
+    if not _PERSON_NAME.match(name):
+        raise _fail(field, f"{label} ne peut contenir que des lettres, des espaces, des tirets et des apostrophes.")
+    return name

@@ -2,35 +2,15 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, select
-from sqlalchemy.orm import Session
 
-from consignations_shared.clock import FrozenClock
 from consignations_shared.errors import Conflict, Gone, TooManyRequests, ValidationFailed
-from consignations_shared.outbox import OutboxWriter
-from consignations_shared.plumbing import outbox, plumbing_metadata
+from sqlalchemy import select
+
+from consignations_shared.plumbing import outbox
 from identity_service import signup
-from identity_service.domain.passwords import PasswordHasher
-from identity_service.models import Base, CaptchaChallenge, Person
+from identity_service.models import CaptchaChallenge, Person
 
 PASSWORD = "Consign-2026!"
-
-
-@pytest.fixture
-def clock():
-    return FrozenClock()
-
-
-@pytest.fixture
-def ctx(clock):
-    engine = create_engine("sqlite://")
-    Base.metadata.create_all(engine)
-    plumbing_metadata.create_all(engine)
-    with Session(engine, expire_on_commit=False) as session:
-        yield signup.IdentityContext(
-            session=session, outbox=OutboxWriter("identity", clock=clock), clock=clock,
-            hasher=PasswordHasher(time_cost=1, memory_cost=1024), secret_key=b"k" * 32,
-        )
 
 
 def solved_captcha(ctx):
