@@ -16,7 +16,8 @@ class DomainError(Exception):
                  code: str | None = None):
         message = message or self.default_message
         fields = dict(fields or {})
-        super().__init__(message, fields, code)
+        # Only what was given crosses RPC (nameko turns a None argument into the text "None").
+        super().__init__(message, fields, *([code] if code else []))
         self.message = message
         self.fields = fields
         if code:

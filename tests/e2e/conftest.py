@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import requests
 
+sys.path.insert(0, str(Path(__file__).parent))  # e2e_helpers
+
 from consignations_shared.testing import free_port
 
 ROOT = Path(__file__).resolve().parents[2]

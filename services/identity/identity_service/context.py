@@ -10,6 +10,7 @@ from consignations_shared.clock import Clock
 from consignations_shared.outbox import OutboxWriter
 
 from .code_store import CodeStore
+from .domain.lockout import DEFAULT_POLICY, LockoutPolicy
 from .domain.passwords import PasswordHasher
 
 
@@ -20,6 +21,7 @@ class IdentityContext:
     clock: Clock
     hasher: PasswordHasher
     secret_key: bytes
+    lockout: LockoutPolicy = DEFAULT_POLICY
 
     @property
     def codes(self) -> CodeStore:

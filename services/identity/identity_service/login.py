@@ -13,7 +13,7 @@ from consignations_shared.errors import Forbidden, TooManyRequests, Unauthentica
 
 from . import audit, sessions
 from .context import IdentityContext
-from .domain.lockout import DEFAULT_POLICY, ThrottleState, ip_allowed, is_locked, record_failure
+from .domain.lockout import ThrottleState, ip_allowed, is_locked, record_failure
 from .models import IpAttempt, LoginThrottle, Person
 
 WRONG_CREDENTIALS = "Adresse courriel ou mot de passe incorrect."
@@ -48,7 +48,7 @@ def _count_ip_attempt(ctx: IdentityContext, ip: str | None) -> bool:
     if not ip:
         return True
     now = ctx.clock.now()
-    window = DEFAULT_POLICY.ip_window
+    window = ctx.lockout.ip_window
     slot_length = window / 3
     slot_start = datetime.fromtimestamp(
         now.timestamp() // slot_length.total_seconds() * slot_length.total_seconds(), tz=now.tzinfo)
@@ -56,7 +56,7 @@ def _count_ip_attempt(ctx: IdentityContext, ip: str | None) -> bool:
         select(IpAttempt).where(IpAttempt.ip == ip, IpAttempt.slot_start > now - window - slot_length)
     ).scalars().all()
     recent = sum(r.attempts for r in rows if as_utc(r.slot_start) > now - window)
-    if not ip_allowed(recent):
+    if not ip_allowed(recent, ctx.lockout):
         return False
     current = next((r for r in rows if as_utc(r.slot_start) == slot_start), None)
     if current is None:
@@ -94,7 +94,7 @@ def login(ctx: IdentityContext, email: Any, password: Any, ip: str | None = None
         password_ok = ctx.hasher.dummy_verify(password)
 
     if is_locked(state, now) or not password_ok:
-        new_state, lock_started = (state, False) if is_locked(state, now) else record_failure(state, now)
+        new_state, lock_started = (state, False) if is_locked(state, now) else record_failure(state, now, ctx.lockout)
         throttle.failures = [t.isoformat() for t in new_state.failures]
         throttle.locked_until, throttle.lock_level = new_state.locked_until, new_state.lock_level
         audit.record(ctx, "login_failed", person_id=person.id if person else None, email=key, ip=ip,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from dataclasses import replace
 from pathlib import Path
 
 from eventlet import tpool
@@ -10,6 +11,7 @@ from nameko.extensions import DependencyProvider
 
 from consignations_shared.config import settings_of
 
+from .domain.lockout import DEFAULT_POLICY
 from .domain.passwords import PasswordHasher
 
 
@@ -33,8 +35,12 @@ class Credentials(DependencyProvider):
     """
 
     def setup(self):
-        self.secret_key = load_secret_key(settings_of(self.container))
+        settings = settings_of(self.container)
+        self.secret_key = load_secret_key(settings)
         self.hasher = PasswordHasher(offload=tpool.execute)
+        # Per-IP login budget (NF-1); raise it where many people share one address.
+        self.lockout = replace(DEFAULT_POLICY, ip_max_attempts=int(
+            settings.get("IDENTITY_LOGIN_IP_LIMIT") or DEFAULT_POLICY.ip_max_attempts))
 
     def get_dependency(self, worker_ctx):
         return self

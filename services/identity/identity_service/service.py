@@ -25,6 +25,7 @@ class IdentityService(HealthEndpoints):
         return IdentityContext(
             session=self.db, outbox=self.outbox, clock=self.clock,
             hasher=self.credentials.hasher, secret_key=self.credentials.secret_key,
+            lockout=self.credentials.lockout,
         )
 
     # --- captcha and company sign-up (ID-2..ID-4) ----------------------------------------------

@@ -45,3 +45,8 @@ def test_specific_code_crosses_rpc():
     rebuilt = deserialize(serialize(Forbidden("Votre compte est expiré.", None, "access_expired")))
     assert (type(rebuilt), rebuilt.code, rebuilt.status) == (Forbidden, "access_expired", 403)
     assert Forbidden().code == "forbidden"
+
+
+def test_error_without_specific_code_keeps_its_class_code_across_rpc():
+    rebuilt = deserialize(serialize(ValidationFailed(None, {"email": "x"})))
+    assert rebuilt.code == "validation_failed" and rebuilt.message == ValidationFailed.default_message
