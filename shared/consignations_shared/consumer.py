@@ -25,7 +25,7 @@ from nameko.messaging import QueueConsumer
 
 from .config import settings_of
 from .events import COMMANDS_EXCHANGE, EVENTS_EXCHANGE, Envelope, InvalidEnvelope, command_routing_key, event_routing_key
-from .providers import CORRELATION_KEY
+from .providers import ATTEMPT_KEY, CORRELATION_KEY
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +139,10 @@ class MessageConsumer(Entrypoint):
             log.error("invalid envelope on %s: %s", self.queue_spec.name, exc)
             self._dead_letter(message, f"invalid envelope: {exc}", attempt=self._attempt(message))
             return
-        context_data = {CORRELATION_KEY: envelope.correlation_id or envelope.event_id}
+        context_data = {
+            CORRELATION_KEY: envelope.correlation_id or envelope.event_id,
+            ATTEMPT_KEY: self._attempt(message),
+        }
         try:
             self.container.spawn_worker(
                 self, (envelope,), {}, context_data=context_data,

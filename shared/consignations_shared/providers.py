@@ -18,6 +18,7 @@ from .outbox import OutboxRelay, OutboxWriter
 log = logging.getLogger(__name__)
 
 CORRELATION_KEY = "correlation_id"
+ATTEMPT_KEY = "attempt"  # which delivery of a consumed message this worker handles (1, 2, ...)
 
 
 def correlation_id_of(worker_ctx) -> str:
@@ -148,3 +149,10 @@ class Settings(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return settings_of(self.container)
+
+
+class DeliveryAttempt(DependencyProvider):
+    """For consumers: 1 on the first delivery of a message, n on its n-th (after retries)."""
+
+    def get_dependency(self, worker_ctx):
+        return int(worker_ctx.data.get(ATTEMPT_KEY) or 1)

@@ -121,6 +121,11 @@ class IdentityService(HealthEndpoints):
     def resend_invitation(self, token):
         return invitations.resend(self._context(), token)
 
+    @rpc
+    def person_contact(self, person_id):
+        """How to reach a person (the notifier's fallback when no event told it yet)."""
+        return sessions.person_contact(self._context(), person_id)
+
     # --- validity of accesses (ID-7) -----------------------------------------------------------
     @rpc
     def renew_access(self, person_id, renewed_by=None):

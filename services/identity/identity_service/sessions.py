@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from consignations_shared.clock import as_utc
-from consignations_shared.errors import Unauthenticated
+from consignations_shared.errors import NotFound, Unauthenticated
 
 from . import audit
 from .context import IdentityContext, token_hash
@@ -29,6 +29,15 @@ def person_view(person: Person) -> dict[str, Any]:
         "first_name": person.first_name, "last_name": person.last_name,
         "is_staff": person.is_staff, "valid_until": as_utc(person.valid_until).isoformat(),
     }
+
+
+def person_contact(ctx: IdentityContext, person_id: str) -> dict[str, Any]:
+    person = ctx.session.get(Person, str(person_id))
+    if person is None:
+        raise NotFound("Cette personne est introuvable.")
+    return {"person_id": person.id, "email": person.email, "first_name": person.first_name,
+            "last_name": person.last_name, "mobile": person.mobile, "profile": person.profile,
+            "status": person.status}
 
 
 def open_session(ctx: IdentityContext, person: Person, ip: str | None, user_agent: str | None) -> dict[str, str]:
