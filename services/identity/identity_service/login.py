@@ -6,12 +6,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from consignations_shared.clock import as_utc
 from consignations_shared.errors import Forbidden, TooManyRequests, Unauthenticated, ValidationFailed
 
 from . import audit, sessions
+from .access import announce_expiry
 from .context import IdentityContext
 from .domain.lockout import ThrottleState, ip_allowed, is_locked, record_failure
 from .models import IpAttempt, LoginThrottle, Person
@@ -30,11 +33,11 @@ def _email_key(email: Any) -> str:
     return email.strip().lower() if isinstance(email, str) else ""
 
 
-def _load_throttle(ctx: IdentityContext, key: str) -> tuple[LoginThrottle, ThrottleState]:
+def _load_throttle(ctx: IdentityContext, key: str) -> tuple[LoginThrottle | None, ThrottleState]:
+    """The address's failures; no row (nothing written) for addresses that never failed."""
     row = ctx.session.get(LoginThrottle, key, with_for_update=True)
     if row is None:
-        row = LoginThrottle(email=key, failures=[], locked_until=None, lock_level=0)
-        ctx.session.add(row)
+        return None, ThrottleState()
     state = ThrottleState(
         failures=tuple(datetime.fromisoformat(t) for t in row.failures or ()),
         locked_until=as_utc(row.locked_until) if row.locked_until else None,
@@ -44,25 +47,27 @@ def _load_throttle(ctx: IdentityContext, key: str) -> tuple[LoginThrottle, Throt
 
 
 def _count_ip_attempt(ctx: IdentityContext, ip: str | None) -> bool:
-    """Count this attempt for the client address; False when its budget is spent."""
+    """Count this attempt for the client address (atomic upsert, own short transaction);
+    False when the address's budget for the window is spent."""
     if not ip:
         return True
     now = ctx.clock.now()
     window = ctx.lockout.ip_window
-    slot_length = window / 3
-    slot_start = datetime.fromtimestamp(
-        now.timestamp() // slot_length.total_seconds() * slot_length.total_seconds(), tz=now.tzinfo)
-    rows = ctx.session.execute(
-        select(IpAttempt).where(IpAttempt.ip == ip, IpAttempt.slot_start > now - window - slot_length)
-    ).scalars().all()
-    recent = sum(r.attempts for r in rows if as_utc(r.slot_start) > now - window)
+    slot_seconds = (window / 3).total_seconds()
+    slot_start = datetime.fromtimestamp(now.timestamp() // slot_seconds * slot_seconds, tz=now.tzinfo)
+    recent = ctx.session.execute(
+        select(func.coalesce(func.sum(IpAttempt.attempts), 0))
+        .where(IpAttempt.ip == ip, IpAttempt.slot_start > now - window)
+    ).scalar_one()
     if not ip_allowed(recent, ctx.lockout):
         return False
-    current = next((r for r in rows if as_utc(r.slot_start) == slot_start), None)
-    if current is None:
-        ctx.session.add(IpAttempt(ip=ip, slot_start=slot_start, attempts=1))
-    else:
-        current.attempts += 1
+    dialect_insert = pg_insert if ctx.session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = dialect_insert(IpAttempt).values(ip=ip, slot_start=slot_start, attempts=1)
+    ctx.session.execute(statement.on_conflict_do_update(
+        index_elements=[IpAttempt.ip, IpAttempt.slot_start],
+        set_={"attempts": IpAttempt.attempts + 1},
+    ))
+    ctx.session.commit()
     return True
 
 
@@ -78,23 +83,27 @@ def login(ctx: IdentityContext, email: Any, password: Any, ip: str | None = None
         audit.record(ctx, "login_throttled_ip", email=key, ip=ip)
         ctx.session.commit()
         raise TooManyRequests(IP_THROTTLED)
-    password = password[:MAX_PASSWORD_CHARS + 1]
-    now = ctx.clock.now()
-    throttle, state = _load_throttle(ctx, key)
     person = ctx.session.execute(select(Person).where(Person.email == key)).scalar_one_or_none()
+    stored_hash = person.password_hash if person is not None and person.status != "deleted" else None
+    # No transaction (and so no lock) stays open while the password is hashed.
+    ctx.session.commit()
 
     # Exactly one argon2 verification whatever the case, so timing tells nothing.
-    usable = person is not None and person.password_hash and person.status != "deleted"
     if len(password) > MAX_PASSWORD_CHARS:
         ctx.hasher.dummy_verify("x")
         password_ok = False
-    elif usable:
-        password_ok = ctx.hasher.verify(person.password_hash, password)
+    elif stored_hash:
+        password_ok = ctx.hasher.verify(stored_hash, password)
     else:
         password_ok = ctx.hasher.dummy_verify(password)
 
+    now = ctx.clock.now()
+    throttle, state = _load_throttle(ctx, key)
     if is_locked(state, now) or not password_ok:
         new_state, lock_started = (state, False) if is_locked(state, now) else record_failure(state, now, ctx.lockout)
+        if throttle is None:
+            throttle = LoginThrottle(email=key)
+            ctx.session.add(throttle)
         throttle.failures = [t.isoformat() for t in new_state.failures]
         throttle.locked_until, throttle.lock_level = new_state.locked_until, new_state.lock_level
         audit.record(ctx, "login_failed", person_id=person.id if person else None, email=key, ip=ip,
@@ -111,19 +120,18 @@ def login(ctx: IdentityContext, email: Any, password: Any, ip: str | None = None
         raise Unauthenticated(WRONG_CREDENTIALS, None, "invalid_credentials")
 
     # The password is right: from here on, saying why the login is refused reveals nothing new.
-    throttle.failures, throttle.locked_until, throttle.lock_level = [], None, 0
+    if throttle is not None:
+        ctx.session.delete(throttle)
     if person.status in ("pending_activation", "invited"):
         audit.record(ctx, "login_refused_not_activated", person_id=person.id, email=key, ip=ip)
         ctx.session.commit()
         raise Forbidden(NOT_ACTIVATED, None, "account_not_activated")
     if as_utc(person.valid_until) <= now:
-        from .access import announce_expiry
-
         announce_expiry(ctx, person)
         audit.record(ctx, "login_refused_expired", person_id=person.id, email=key, ip=ip)
         ctx.session.commit()
         raise Forbidden(EXPIRED, None, "access_expired")
-    if ctx.hasher.needs_rehash(person.password_hash):
+    if ctx.hasher.needs_rehash(stored_hash):
         person.password_hash = ctx.hasher.hash(password)
     opened = sessions.open_session(ctx, person, ip, user_agent)
     audit.record(ctx, "login_succeeded", person_id=person.id, email=key, ip=ip,

@@ -4,4 +4,6 @@ import sys
 
 from consignations_shared.runner import main
 
-sys.exit(main("notifier"))
+from notifier_service.preview import preview_command
+
+sys.exit(main("notifier", commands={"preview": preview_command}))

@@ -1,10 +1,14 @@
-"""Notifier service: consumes notifier commands and events, delivers e-mails and SMS."""
+"""Notifier service: consumes notifier commands and events, delivers e-mails and SMS.
+
+Thin nameko entrypoints over ``dispatch``; contracts of every message: ``contracts.py``.
+"""
 from consignations_shared.consumer import consume_command, consume_event
 from consignations_shared.health import HealthEndpoints
-from consignations_shared.providers import Correlation, DatabaseSession, ServiceClock
+from consignations_shared.providers import Correlation, DatabaseSession, DeliveryAttempt, ServiceClock
+from consignations_shared.rpc import TimedRpcProxy
 
 from . import dispatch
-from .providers import EmailDelivery, SmsDelivery
+from .providers import EmailDelivery, NotifierOptions, SmsDelivery
 
 
 class NotifierService(HealthEndpoints):
@@ -15,12 +19,22 @@ class NotifierService(HealthEndpoints):
     clock = ServiceClock()
     email = EmailDelivery()
     sms = SmsDelivery()
+    options = NotifierOptions()
+    attempt = DeliveryAttempt()
+    # Fallback only: contacts come from events (contacts.py); identity is asked for a person
+    # the notifier never heard of, and its silence makes the event retried later.
+    identity = TimedRpcProxy("identity")
 
     def _dispatcher(self) -> dispatch.Dispatcher:
         return dispatch.Dispatcher(
             session=self.db, clock=self.clock, email_backend=self.email.backend,
             sms_backend=self.sms, sender=self.email.sender, portal_url=self.email.portal_url,
+            attempt=self.attempt, contacts_fallback=self.identity.person_contact,
+            sms_code_limit_per_hour=self.options.sms_code_limit_per_hour,
+            crash_after_send=self.options.crash_after_send,
         )
+
+    # --- sign-up codes (NO-1, NO-2) ---------------------------------------------------------------
 
     @consume_command("send_signup_sms_code")
     def send_signup_sms_code(self, envelope):
@@ -59,3 +73,43 @@ class NotifierService(HealthEndpoints):
     @consume_event("identity", "password_changed")
     def on_password_changed(self, envelope):
         dispatch.password_changed(self._dispatcher(), envelope)
+
+    # --- contacts: who is who (no message sent) ---------------------------------------------------
+
+    @consume_event("identity", "signup_verified")
+    def on_signup_verified(self, envelope):
+        dispatch.signup_verified(self._dispatcher(), envelope)
+
+    @consume_event("identity", "person_invited")
+    def on_person_invited(self, envelope):
+        dispatch.person_invited(self._dispatcher(), envelope)
+
+    @consume_event("accounts", "person_updated")
+    def on_person_updated(self, envelope):
+        dispatch.person_updated(self._dispatcher(), envelope)
+
+    # --- requests, documents, messages, users (NO-8 to NO-14) -------------------------------------
+
+    @consume_event("demandes", "demande_submitted")
+    def on_demande_submitted(self, envelope):
+        dispatch.demande_submitted(self._dispatcher(), envelope)
+
+    @consume_event("demandes", "demande_state_changed")
+    def on_demande_state_changed(self, envelope):
+        dispatch.demande_state_changed(self._dispatcher(), envelope)
+
+    @consume_event("documents", "payment_proof_issued")
+    def on_payment_proof_issued(self, envelope):
+        dispatch.payment_proof_issued(self._dispatcher(), envelope)
+
+    @consume_event("demandes", "demande_reassigned")
+    def on_demande_reassigned(self, envelope):
+        dispatch.demande_reassigned(self._dispatcher(), envelope)
+
+    @consume_event("accounts", "access_deletion_requested")
+    def on_access_deletion_requested(self, envelope):
+        dispatch.access_deletion_requested(self._dispatcher(), envelope)
+
+    @consume_event("demandes", "message_posted")
+    def on_message_posted(self, envelope):
+        dispatch.message_posted(self._dispatcher(), envelope)

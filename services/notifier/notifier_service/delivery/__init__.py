@@ -14,12 +14,14 @@ from .base import (
 )
 from .factory import build_email_backend, build_sms_backend
 from .outbox import OutboxContents, OutboxEmailBackend, OutboxSmsBackend, read_outbox
+from .sms_http import HttpSmsBackend
 from .smtp import SmtpEmailBackend
 
 __all__ = [
     "BackendConfigurationError",
     "DeliveryError",
     "EmailBackend",
+    "HttpSmsBackend",
     "OutboxContents",
     "OutboxEmailBackend",
     "OutboxSmsBackend",

@@ -4,7 +4,8 @@ Keys (docs/conventions.md): ``NOTIFIER_EMAIL_BACKEND`` (``outbox`` | ``smtp``, d
 ``outbox``), ``NOTIFIER_SMS_BACKEND`` (``outbox``, default ``outbox``), ``NOTIFIER_OUTBOX_DIR``
 (default ``<CONSIGNATIONS_VAR_DIR>/outbox`` when ``CONSIGNATIONS_VAR_DIR`` is given),
 ``SMTP_HOST`` (``127.0.0.1``), ``SMTP_PORT`` (``25``), ``SMTP_USER``, ``SMTP_PASSWORD``,
-``SMTP_STARTTLS`` (``false``). Empty strings count as missing.
+``SMTP_STARTTLS`` (``false``); for the http SMS backend ``SMS_HTTP_URL``, ``SMS_HTTP_TOKEN``
+(both required) and ``SMS_HTTP_TIMEOUT`` (seconds, ``10``). Empty strings count as missing.
 """
 
 from __future__ import annotations
@@ -15,12 +16,13 @@ from typing import Any
 
 from .base import BackendConfigurationError, EmailBackend, SmsBackend
 from .outbox import OutboxEmailBackend, OutboxSmsBackend
+from .sms_http import HttpSmsBackend
 from .smtp import SmtpEmailBackend
 
 __all__ = ["EMAIL_BACKENDS", "SMS_BACKENDS", "build_email_backend", "build_sms_backend"]
 
 EMAIL_BACKENDS = ("outbox", "smtp")
-SMS_BACKENDS = ("outbox",)
+SMS_BACKENDS = ("outbox", "http")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -99,4 +101,15 @@ def build_sms_backend(settings: Mapping[str, Any], clock: Any = None) -> SmsBack
     kind = _choice(settings, "NOTIFIER_SMS_BACKEND", SMS_BACKENDS)
     if kind == "outbox":
         return OutboxSmsBackend(_outbox_dir(settings), clock=clock)
-    raise BackendConfigurationError(f"unsupported NOTIFIER_SMS_BACKEND {kind!r}")  # pragma: no cover
+    url = _get(settings, "SMS_HTTP_URL")
+    token = _get(settings, "SMS_HTTP_TOKEN")
+    if not url:
+        raise BackendConfigurationError("SMS_HTTP_URL is required for NOTIFIER_SMS_BACKEND=http")
+    if not token:
+        raise BackendConfigurationError("SMS_HTTP_TOKEN is required for NOTIFIER_SMS_BACKEND=http")
+    raw_timeout = _get(settings, "SMS_HTTP_TIMEOUT", "10")
+    try:
+        timeout = float(raw_timeout)
+    except (TypeError, ValueError):
+        raise BackendConfigurationError(f"SMS_HTTP_TIMEOUT must be a number, got {raw_timeout!r}") from None
+    return HttpSmsBackend(url, token, timeout)

@@ -189,3 +189,124 @@ register(
         preheader="Si vous n'êtes pas à l'origine de ce changement, réagissez sans attendre.",
     )
 )
+
+# --- requests, documents, messages, users (SPEC DM-5, DM-8, BO-2, DO-8, AC-6, MS-3) -----------
+# NO-8 to NO-14. The recipient is looked up from the event's person id (contacts.py); links all
+# lead into the portal, « Mon suivi » being /suivi and « Mes utilisateurs » /utilisateurs.
+
+_REQUEST_SAMPLE = {
+    "full_name": "Marie Dupont",
+    "number": "102611000001029",
+    "procedure_label": "Déconsigner / récupérer l'allocation de rentrée scolaire",
+}
+
+# NO-8 / DM-5: the request is transmitted; its number; the PDF summary in « Mon suivi ».
+register(
+    EmailNotification(
+        name="demande_submitted",
+        spec_id="NO-8",
+        subject="Votre demande n° {{ number }} a bien été transmise – Espace Personnel Consignations",
+        html_template="demande_submitted.html",
+        text_template="demande_submitted.txt",
+        defaults={"full_name": "", "sens_label": "", "submitted_on": ""},
+        sample_context={**_REQUEST_SAMPLE, "sens_label": "déconsignation",
+                        "submitted_on": "le 23 novembre 2026 à 10 h 15"},
+        preheader="Votre demande n° {{ number }} sera prise en charge par le service de gestion.",
+    )
+)
+
+# NO-9 / BO-2, DO-5: documents to replace, each with the reason it was not accepted.
+register(
+    EmailNotification(
+        name="demande_awaiting_complement",
+        spec_id="NO-9",
+        subject="Demande n° {{ number }} : documents à compléter – Espace Personnel Consignations",
+        html_template="demande_awaiting_complement.html",
+        text_template="demande_awaiting_complement.txt",
+        defaults={"full_name": "", "procedure_label": "", "reason": "", "documents": ()},
+        sample_context={
+            **_REQUEST_SAMPLE,
+            "reason": "",
+            "documents": (
+                {"label": "Relevé d'identité bancaire (RIB)",
+                 "reason": "Le titulaire du compte ne correspond pas au demandeur."},
+                {"label": "Copie intégrale de l'acte de naissance",
+                 "reason": "Le document date de plus de 3 mois."},
+            ),
+        },
+        preheader="Certains documents de votre demande n° {{ number }} doivent être transmis de nouveau.",
+    )
+)
+
+# NO-10 / BO-2, DO-8: validated, the electronically signed payment proof can be downloaded.
+register(
+    EmailNotification(
+        name="payment_proof_available",
+        spec_id="NO-10",
+        subject="Justificatif de paiement disponible – demande n° {{ number }} – Espace Personnel Consignations",
+        html_template="payment_proof_available.html",
+        text_template="payment_proof_available.txt",
+        defaults={"full_name": ""},
+        sample_context={"full_name": "Marie Dupont", "number": "102611000001029"},
+        preheader="Le justificatif de paiement de votre demande n° {{ number }} est disponible dans « Mon suivi ».",
+    )
+)
+
+# NO-11 / BO-2: rejected, with the reason given by the service de gestion.
+register(
+    EmailNotification(
+        name="demande_rejected",
+        spec_id="NO-11",
+        subject="Demande rejetée – demande n° {{ number }} – Espace Personnel Consignations",
+        html_template="demande_rejected.html",
+        text_template="demande_rejected.txt",
+        defaults={"full_name": "", "procedure_label": "", "reason": ""},
+        sample_context={**_REQUEST_SAMPLE,
+                        "reason": "La demande a déjà été traitée sous le n° 102609000000877."},
+        preheader="Votre demande n° {{ number }} a été rejetée par le service de gestion.",
+    )
+)
+
+# NO-12 / DM-8: the request now belongs to the recipient.
+register(
+    EmailNotification(
+        name="demande_reassigned",
+        spec_id="NO-12",
+        subject="Une demande vous a été réaffectée – demande n° {{ number }} – Espace Personnel Consignations",
+        html_template="demande_reassigned.html",
+        text_template="demande_reassigned.txt",
+        defaults={"full_name": "", "procedure_label": "", "reassigned_by": ""},
+        sample_context={**_REQUEST_SAMPLE, "full_name": "Paul Martin",
+                        "reassigned_by": "Marie Dupont"},
+        preheader="Vous êtes désormais propriétaire de la demande n° {{ number }}.",
+    )
+)
+
+# NO-13 / AC-6: to each administrator, a user asks for the deletion of their access.
+register(
+    EmailNotification(
+        name="access_deletion_requested",
+        spec_id="NO-13",
+        subject="Demande de suppression d'accès{% if requester_name %} de {{ requester_name }}{% endif %} – Espace Personnel Consignations",
+        html_template="access_deletion_requested.html",
+        text_template="access_deletion_requested.txt",
+        defaults={"full_name": "", "requester_name": ""},
+        sample_context={"full_name": "Marie Dupont", "requester_name": "Paul Martin"},
+        preheader="Acceptez ou refusez sa demande dans « Mes utilisateurs ».",
+    )
+)
+
+# NO-14 / MS-3: a gestionnaire wrote on a request. Subject and text from seed 001; never the
+# message itself (it may carry personal data).
+register(
+    EmailNotification(
+        name="new_message",
+        spec_id="NO-14",
+        subject="Nouveau message sur votre espace Consignations.fr",
+        html_template="new_message.html",
+        text_template="new_message.txt",
+        defaults={"full_name": ""},
+        sample_context={"full_name": "Marie Dupont", "number": "102307000007352"},
+        preheader="Un nouveau message concerne votre demande n° {{ number }}.",
+    )
+)

@@ -8,6 +8,7 @@ import pytest
 
 from notifier_service.delivery import (
     BackendConfigurationError,
+    HttpSmsBackend,
     OutboxEmailBackend,
     OutboxSmsBackend,
     SmtpEmailBackend,
@@ -77,10 +78,36 @@ def test_invalid_email_settings(settings, message):
         build_email_backend(settings)
 
 
-@pytest.mark.parametrize("value", ["http", "twilio", "smtp"])
+@pytest.mark.parametrize("value", ["twilio", "smtp"])
 def test_unknown_sms_backend(tmp_path, value):
-    with pytest.raises(BackendConfigurationError, match="NOTIFIER_SMS_BACKEND"):
+    with pytest.raises(BackendConfigurationError, match="unknown NOTIFIER_SMS_BACKEND"):
         build_sms_backend({"NOTIFIER_SMS_BACKEND": value, "NOTIFIER_OUTBOX_DIR": str(tmp_path)})
+
+
+def test_http_sms_backend_from_settings():
+    backend = build_sms_backend({
+        "NOTIFIER_SMS_BACKEND": "HTTP", "SMS_HTTP_URL": "https://sms.exemple.fr/v1/messages",
+        "SMS_HTTP_TOKEN": "t0k3n-secret", "SMS_HTTP_TIMEOUT": "2.5",
+    })
+    assert isinstance(backend, HttpSmsBackend)
+    assert (backend.url, backend.timeout) == ("https://sms.exemple.fr/v1/messages", 2.5)
+    assert "t0k3n-secret" not in repr(backend)
+    assert build_sms_backend({"NOTIFIER_SMS_BACKEND": "http", "SMS_HTTP_URL": "http://127.0.0.1:9/sms",
+                              "SMS_HTTP_TOKEN": "t"}).timeout == 10.0
+
+
+@pytest.mark.parametrize("settings, message", [
+    ({}, "SMS_HTTP_URL"),
+    ({"SMS_HTTP_URL": "https://sms.exemple.fr/send"}, "SMS_HTTP_TOKEN"),
+    ({"SMS_HTTP_URL": "ftp://sms.exemple.fr/send", "SMS_HTTP_TOKEN": "t"}, "SMS_HTTP_URL"),
+    ({"SMS_HTTP_URL": "https://sms.exemple.fr/send", "SMS_HTTP_TOKEN": "t", "SMS_HTTP_TIMEOUT": "soon"},
+     "SMS_HTTP_TIMEOUT"),
+    ({"SMS_HTTP_URL": "https://sms.exemple.fr/send", "SMS_HTTP_TOKEN": "t", "SMS_HTTP_TIMEOUT": "0"},
+     "SMS_HTTP_TIMEOUT"),
+])
+def test_invalid_http_sms_settings(settings, message):
+    with pytest.raises(BackendConfigurationError, match=message):
+        build_sms_backend({"NOTIFIER_SMS_BACKEND": "http", **settings})
 
 
 def test_configuration_error_is_a_value_error():
