@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from importlib import resources
 
+import yaml
 from flask import Flask, Response
 
 from consignations_shared.logs import configure_logging
@@ -36,13 +37,30 @@ def create_app(settings: GatewaySettings | None = None, *, configure_logs: bool 
     app.register_blueprint(signup.bp)
     app.register_blueprint(session.bp)
 
+    document = yaml.safe_dump(openapi_document(), allow_unicode=True, sort_keys=False)
+
     @app.get("/api/openapi.yaml")
     def openapi():
-        text = resources.files("gateway_service").joinpath("openapi.yaml").read_text("utf-8")
-        return Response(text, mimetype="application/yaml")
+        return Response(document, mimetype="application/yaml")
 
     @app.get("/")
     def index():
         return {"service": "Espace Personnel Consignations", "api": "/api/openapi.yaml"}
 
     return app
+
+
+def openapi_document() -> dict:
+    """openapi.yaml plus one fragment per API area (openapi/*.yaml: paths, tags, components),
+    so each blueprint keeps its documentation next to it."""
+    package = resources.files("gateway_service")
+    document = yaml.safe_load(package.joinpath("openapi.yaml").read_text("utf-8"))
+    fragments = sorted((p for p in package.joinpath("openapi").iterdir() if p.name.endswith(".yaml")),
+                       key=lambda p: p.name)
+    for fragment in fragments:
+        part = yaml.safe_load(fragment.read_text("utf-8")) or {}
+        document["paths"].update(part.get("paths", {}))
+        document["tags"].extend(part.get("tags", []))
+        for section, entries in part.get("components", {}).items():
+            document["components"].setdefault(section, {}).update(entries)
+    return document

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from consignations_shared.clock import Clock, as_utc
 from consignations_shared.events import Envelope
 from consignations_shared.idempotency import first_delivery
+from consignations_shared.plumbing import processed_events
 
 from .contacts import ContactBook, ContactDetails, Fallback, UnknownPerson
 from .contracts import COMMANDS, EVENTS, ContractViolation, demande_number, require
@@ -111,6 +112,22 @@ class Dispatcher:
     def _now(self) -> datetime:
         return as_utc(self.clock.now())
 
+    @staticmethod
+    def _keys(envelope: Envelope, kind: str, recipient_key: str | None) -> tuple[str, str]:
+        """(notification id, processed-events consumer) of a notification."""
+        if recipient_key is None:
+            return envelope.event_id, f"notifier.{kind}"
+        return f"{envelope.event_id}:{recipient_key}", f"notifier.{kind}:{recipient_key}"
+
+    def already_handled(self, envelope: Envelope, kind: str, recipient_key: str | None = None) -> bool:
+        """True when this notification was settled before (a redelivery): nothing to look up."""
+        _, consumer = self._keys(envelope, kind, recipient_key)
+        return self.session.execute(
+            select(processed_events.c.event_id).where(
+                processed_events.c.consumer == consumer,
+                processed_events.c.event_id == envelope.event_id)
+        ).first() is not None
+
     def _deliver(self, envelope: Envelope, kind: str, channel: str, recipient: str,
                  deliver: Callable[[str], None], *, recipient_key: str | None = None,
                  limit_code_sms: bool = False) -> bool:
@@ -120,11 +137,7 @@ class Dispatcher:
         transaction and propagate (the consumer retries the message).
         """
         now = self._now()
-        if recipient_key is None:
-            notification_id, consumer = envelope.event_id, f"notifier.{kind}"
-        else:
-            notification_id = f"{envelope.event_id}:{recipient_key}"
-            consumer = f"notifier.{kind}:{recipient_key}"
+        notification_id, consumer = self._keys(envelope, kind, recipient_key)
         if not first_delivery(self.session, consumer, envelope.event_id, now):
             log.info("notification %s for event %s already handled", kind, envelope.event_id)
             return False
@@ -350,8 +363,12 @@ SENS_LABELS = {"C": "consignation", "D": "déconsignation"}
 
 def _recipient(dispatcher: Dispatcher, envelope: Envelope, template: str, person_id: Any, *,
                recipient_key: str | None = None) -> ContactDetails | None:
-    """The person's contact; None (and a permanent failure recorded) if nobody knows them.
-    Raises when the identity service cannot answer now: the event is retried."""
+    """The person's contact; None if the notification was settled before (redelivery), or if
+    nobody knows the person (a permanent failure is then recorded). Raises when the identity
+    service cannot answer now: the event is retried."""
+    if dispatcher.already_handled(envelope, template, recipient_key):
+        log.info("notification %s for event %s already handled", template, envelope.event_id)
+        return None
     try:
         return dispatcher.contacts.resolve(str(person_id))
     except UnknownPerson as exc:
