@@ -17,7 +17,7 @@ from . import audit
 from .access import ACCESS_VALIDITY
 from .context import IdentityContext, token_hash
 from .domain.codes import EMAIL_CODE_ALPHABET, INVITATION_CODE_POLICY, CodePurpose
-from .domain.validation import check_person_name, normalise_email
+from consignations_shared.validation import check_person_name, normalise_email
 from .flows_common import collect, password_error, raise_if
 from .links import INVITATION, LINK_INVALID, LinkStore
 from .models import LinkToken, Person

@@ -19,7 +19,7 @@ from consignations_shared.clock import as_utc
 from . import audit
 from .access import ACCESS_VALIDITY
 from .context import IdentityContext, token_hash
-from .domain.validation import check_person_name, normalise_email, normalise_french_mobile
+from consignations_shared.validation import check_person_name, normalise_email, normalise_french_mobile
 from .flows_common import collect, password_error, raise_if
 from .links import ACTIVATION, LinkStore
 from .models import LinkToken, Person

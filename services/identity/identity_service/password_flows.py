@@ -21,7 +21,7 @@ from .context import IdentityContext
 from .domain.codes import (
     PASSWORD_CHANGE_CODE_POLICY, PASSWORD_RESET_CODE_POLICY, CodePurpose, generate_email_code,
 )
-from .domain.validation import normalise_email
+from consignations_shared.validation import normalise_email
 from .flows_common import password_error
 from .links import PASSWORD_RESET, LinkStore
 from .models import LoginThrottle, Person

@@ -24,7 +24,7 @@ from .context import IdentityContext, token_hash
 from .domain import captcha
 from .domain.codes import CodePurpose, SIGNUP_CODE_POLICY, generate_email_code, generate_sms_code
 from .domain.passwords import check_password_policy, password_policy_error_message
-from .domain.validation import check_company_name, normalise_email, normalise_french_mobile
+from consignations_shared.validation import check_company_name, normalise_email, normalise_french_mobile
 from .models import CaptchaChallenge, Person, Signup
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from consignations_shared.errors import ValidationFailed
-from identity_service.domain.validation import (
+from consignations_shared.validation import (
     check_company_name,
     normalise_email,
     normalise_french_mobile,
