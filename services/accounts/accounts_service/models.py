@@ -1,9 +1,9 @@
 """Accounts database tables: client accounts and the people in them (SPEC section 2)."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import DateTime, ForeignKey, String
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -12,18 +12,34 @@ class Base(DeclarativeBase):
 
 
 class ClientAccount(Base):
-    """A company's « compte client ». Created as a draft when its sign-up is verified; the
-    4-step wizard (AC-1) completes it."""
+    """A « compte client »: a company's (4-step wizard, AC-1) or a private person's (AC-8)."""
 
     __tablename__ = "client_accounts"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     kind: Mapped[str] = mapped_column(String(20))  # ENTREPRISE | PARTICULIER
     company_name: Mapped[str | None] = mapped_column(String(120))
-    notification_email: Mapped[str] = mapped_column(String(254))
+    notification_email: Mapped[str] = mapped_column(String(254))  # never modifiable (ID-2)
     status: Mapped[str] = mapped_column(String(20))  # draft | active
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    signup_id: Mapped[str] = mapped_column(String(36), unique=True)
+    signup_id: Mapped[str | None] = mapped_column(String(36), unique=True)
+    # Wizard (AC-1): the furthest step reached; finalised_at locks steps 1-3.
+    wizard_step: Mapped[int] = mapped_column(Integer, default=1)
+    finalised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Step 1 « Votre structure »
+    structure_type: Mapped[str | None] = mapped_column(String(40))
+    service: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(200))
+    address_complement: Mapped[str | None] = mapped_column(String(200))
+    postal_code: Mapped[str | None] = mapped_column(String(10))
+    commune: Mapped[str | None] = mapped_column(String(100))
+    country: Mapped[str | None] = mapped_column(String(2))
+    siret: Mapped[str | None] = mapped_column(String(14))
+    siren: Mapped[str | None] = mapped_column(String(9))
+    # Step 3 and the fiche client (AC-3)
+    administrator_on_kbis: Mapped[bool | None] = mapped_column(Boolean)
+    phone: Mapped[str | None] = mapped_column(String(20))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
 
 
 class AccountMember(Base):
@@ -33,7 +49,18 @@ class AccountMember(Base):
 
     person_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("client_accounts.id"), index=True)
-    profile: Mapped[str] = mapped_column(String(20))  # ADMINISTRATEUR | UTILISATEUR | CONSULTATION
+    profile: Mapped[str] = mapped_column(String(20))  # ADMINISTRATEUR | UTILISATEUR | CONSULTATION | PARTICULIER
     email: Mapped[str] = mapped_column(String(254))
     mobile: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(20), default="active")  # invited | active | deleted
+    civility: Mapped[str | None] = mapped_column(String(10))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    function: Mapped[str | None] = mapped_column(String(100))
+    landline: Mapped[str | None] = mapped_column(String(20))
+    can_submit: Mapped[bool] = mapped_column(Boolean, default=True)  # AC-7
+    welcome_seen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # AC-2
+    deletion_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # AC-6
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    valid_until: Mapped[date | None] = mapped_column(Date)

@@ -1,4 +1,8 @@
-"""Opening a client account when a sign-up is verified (ID-4 → AC-1). No nameko here."""
+"""Client accounts born from identity events (no nameko here):
+- `signup_verified` (ID-4): a company's draft account and its first administrator (AC-1);
+- `account_activated` (ID-5, ID-10): a private person's account (AC-8), or an invited
+  person's membership becoming active.
+Each handler runs once per event (idempotent consumer)."""
 from __future__ import annotations
 
 import uuid
@@ -9,13 +13,24 @@ from sqlalchemy.orm import Session
 from consignations_shared.clock import Clock
 from consignations_shared.events import Envelope
 from consignations_shared.idempotency import first_delivery
+from consignations_shared.outbox import OutboxWriter
 
 from .models import AccountMember, ClientAccount
 
 CONSUMER = "accounts.on_signup_verified"
+ACTIVATION_CONSUMER = "accounts.on_account_activated"
+INVITED_PROFILES = ("ADMINISTRATEUR", "UTILISATEUR", "CONSULTATION")
 
 
-def open_draft_account(session: Session, envelope: Envelope, clock: Clock) -> str | None:
+def _account_created(outbox: OutboxWriter | None, session: Session, account: ClientAccount, person_id: str) -> None:
+    if outbox is not None:
+        outbox.event(session, "account_created", {
+            "account_id": account.id, "kind": account.kind, "company_name": account.company_name,
+            "administrator_person_id": person_id, "notification_email": account.notification_email,
+        })
+
+
+def open_draft_account(session: Session, envelope: Envelope, clock: Clock, outbox: OutboxWriter | None = None) -> str | None:
     """Create the draft account and its first administrator, once per event.
 
     Returns the account id, or None when the event was already handled.
@@ -33,16 +48,47 @@ def open_draft_account(session: Session, envelope: Envelope, clock: Clock) -> st
     account = ClientAccount(
         id=str(uuid.uuid4()), kind=payload["profile"], company_name=payload.get("company_name"),
         notification_email=payload["email"], status="draft", created_at=now,
-        signup_id=payload["signup_id"],
+        signup_id=payload["signup_id"], wizard_step=1,
     )
     session.add(account)
     session.flush()  # the account row first: members reference it
     session.add(AccountMember(
         person_id=payload["person_id"], account_id=account.id, profile="ADMINISTRATEUR",
-        email=payload["email"], mobile=payload.get("mobile"), created_at=now,
+        email=payload["email"], mobile=payload.get("mobile"), created_at=now, status="active",
+        can_submit=True,
     ))
+    _account_created(outbox, session, account, payload["person_id"])
     session.commit()
     return account.id
+
+
+def on_account_activated(session: Session, envelope: Envelope, clock: Clock, outbox: OutboxWriter) -> None:
+    now = clock.now()
+    if not first_delivery(session, ACTIVATION_CONSUMER, envelope.event_id, now):
+        return
+    payload = envelope.payload
+    member = session.get(AccountMember, payload["person_id"])
+    if payload["profile"] == "PARTICULIER" and member is None:
+        account = ClientAccount(
+            id=str(uuid.uuid4()), kind="PARTICULIER", company_name=None,
+            notification_email=payload["email"], status="active", created_at=now, wizard_step=4,
+            finalised_at=now,
+        )
+        session.add(account)
+        session.flush()
+        session.add(AccountMember(
+            person_id=payload["person_id"], account_id=account.id, profile="PARTICULIER",
+            email=payload["email"], mobile=payload.get("mobile"), last_name=payload.get("last_name"),
+            first_name=payload.get("first_name"), created_at=now, status="active", can_submit=True,
+        ))
+        _account_created(outbox, session, account, payload["person_id"])
+    elif payload["profile"] in INVITED_PROFILES and member is not None and member.status == "invited":
+        member.status = "active"
+        outbox.event(session, "person_activated", {
+            "account_id": member.account_id, "person_id": member.person_id, "profile": member.profile,
+            "activated_at": now.isoformat(),
+        })
+    session.commit()
 
 
 def account_of_person(session: Session, person_id: str) -> dict | None:

@@ -9,7 +9,7 @@ from flask import Flask, Response
 from consignations_shared.logs import configure_logging
 
 from . import web
-from .api import health, session, signup
+from .api import accounts, health, session, signup
 from .rpc_client import RpcClientPool
 from .settings import GatewaySettings
 
@@ -36,6 +36,7 @@ def create_app(settings: GatewaySettings | None = None, *, configure_logs: bool 
     app.register_blueprint(health.bp)
     app.register_blueprint(signup.bp)
     app.register_blueprint(session.bp)
+    app.register_blueprint(accounts.bp)
 
     document = yaml.safe_dump(openapi_document(), allow_unicode=True, sort_keys=False)
 

@@ -12,3 +12,7 @@ def call(service: str, method: str, *args, **kwargs):
 
 def identity(method: str, *args, **kwargs):
     return call("identity", method, *args, **kwargs)
+
+
+def accounts(method: str, *args, **kwargs):
+    return call("accounts", method, *args, **kwargs)

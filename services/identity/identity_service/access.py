@@ -56,3 +56,17 @@ def renew_access(ctx: IdentityContext, person_id: str, renewed_by: str | None = 
     })
     ctx.session.commit()
     return sessions.person_view(person)
+
+
+def delete_access(ctx: IdentityContext, person_id: str, deleted_by: str | None = None) -> dict[str, Any]:
+    """An administrator deleted this person's access (AC-5, AC-6): no more login, no session."""
+    person = ctx.session.get(Person, str(person_id))
+    if person is None:
+        raise NotFound("Cette personne est introuvable.")
+    if person.status != "deleted":
+        person.status = "deleted"
+        sessions.revoke_all(ctx, person.id, "access_deleted")
+        audit.record(ctx, "access_deleted", person_id=person.id, email=person.email, actor_id=deleted_by)
+        ctx.outbox.event(ctx.session, "access_deleted", {"person_id": person.id, "deleted_by": deleted_by})
+        ctx.session.commit()
+    return {"person_id": person.id, "status": person.status}

@@ -16,7 +16,7 @@ KINDS = (
     "login_throttled_ip", "login_refused_not_activated", "login_refused_expired", "logout",
     "session_revoked", "account_activated", "activation_link_sent", "password_reset_requested",
     "password_reset", "password_change_code_sent", "password_changed", "invitation_sent",
-    "invitation_accepted", "access_renewed", "access_expired", "staff_created",
+    "invitation_accepted", "access_renewed", "access_expired", "access_deleted", "staff_created",
 )
 
 

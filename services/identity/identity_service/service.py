@@ -131,6 +131,10 @@ class IdentityService(HealthEndpoints):
     def renew_access(self, person_id, renewed_by=None):
         return access.renew_access(self._context(), person_id, renewed_by)
 
+    @rpc
+    def delete_access(self, person_id, deleted_by=None):
+        return access.delete_access(self._context(), person_id, deleted_by)
+
     @timer(interval=600)
     def sweep_expired_accesses(self):
         access.sweep_expired(self._context())

@@ -405,3 +405,14 @@ def test_audit_log_records_logins_failures_and_locks(ctx, sent):
     kinds = [entry["kind"] for entry in audit.query(ctx.session, person_id=person.id)]
     assert kinds[:2] == ["login_failed", "login_succeeded"]
     assert audit.query(ctx.session, kind="login_failed")[0]["ip"] == "198.51.100.7"
+
+
+def test_deleted_access_cannot_log_in_and_loses_its_sessions(ctx, sent):
+    person = activated_person(ctx, sent)
+    token = login.login(ctx, person.email, PASSWORD)["session_token"]
+    access.delete_access(ctx, person.id, deleted_by="admin-1")
+    with pytest.raises(Unauthenticated):
+        sessions.resolve(ctx, token)
+    with pytest.raises(Unauthenticated):
+        login.login(ctx, person.email, PASSWORD)
+    assert sent("identity.access_deleted")[-1]["payload"] == {"person_id": person.id, "deleted_by": "admin-1"}

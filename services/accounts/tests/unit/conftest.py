@@ -1,0 +1,65 @@
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from accounts_service.context import AccountsContext
+from accounts_service.models import Base
+from consignations_shared.clock import FrozenClock
+from consignations_shared.outbox import OutboxWriter
+from consignations_shared.plumbing import outbox, plumbing_metadata
+
+
+class FakeIdentity:
+    """Stands in for the identity service's RPCs (unit tier: no broker)."""
+
+    def __init__(self):
+        self.invited, self.deleted, self.renewed = [], [], []
+
+    def invite_person(self, form, invited_by, company_name):
+        self.invited.append((form, invited_by, company_name))
+        return {"person_id": str(uuid.uuid4()), "email": form["email"], "profile": form["profile"]}
+
+    def delete_access(self, person_id, deleted_by):
+        self.deleted.append((person_id, deleted_by))
+        return {"person_id": person_id, "status": "deleted"}
+
+    def renew_access(self, person_id, renewed_by):
+        self.renewed.append((person_id, renewed_by))
+        return {"id": person_id, "valid_until": "2028-07-15T09:00:00+00:00"}
+
+
+class FakeDocuments:
+    def __init__(self):
+        self.by_owner = {}
+
+    def attach(self, account_id, kind, status="attached"):
+        self.by_owner.setdefault(account_id, []).append({"kind": kind, "status": status})
+
+    def documents_of_owner(self, owner_service, owner_id):
+        assert owner_service == "accounts"
+        return list(self.by_owner.get(owner_id, []))
+
+
+@pytest.fixture
+def clock():
+    return FrozenClock()
+
+
+@pytest.fixture
+def ctx(clock):
+    engine = create_engine("sqlite://")
+    Base.metadata.create_all(engine)
+    plumbing_metadata.create_all(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        yield AccountsContext(session=session, outbox=OutboxWriter("accounts", clock=clock), clock=clock,
+                              identity=FakeIdentity(), documents=FakeDocuments())
+
+
+@pytest.fixture
+def events(ctx):
+    def bodies(routing_key):
+        rows = ctx.session.execute(select(outbox.c.body).where(outbox.c.routing_key == routing_key).order_by(outbox.c.id)).all()
+        return [row.body for row in rows]
+    return bodies
