@@ -2,6 +2,7 @@
 list without consuming, replay all or one event back to the original queue, attempts reset."""
 import io
 import json
+import re
 import os
 import subprocess
 import sys
@@ -116,26 +117,29 @@ def test_replay_refuses_what_is_not_a_dead_letter_queue(amqp_uri, spec):
     assert dead_letters.main(["--amqp-uri", amqp_uri, "replay", "nothing-here.dlq"], out=io.StringIO()) == 1
 
 
-def test_list_covers_every_subscription_of_the_services(amqp_uri):
+def test_list_covers_every_subscription_of_the_services(amqp_uri, service_env):
     from consignations_shared.topology import declare
 
-    env = {**os.environ, "AMQP_URI": amqp_uri}
-    declare(["notifier"], env)
-    spec = next(s for s in _notifier_specs() if s.name == "notifier.send_signup_sms_code")
-    park(amqp_uri, spec, error="TransientDeliveryError: down")
+    declare(["notifier"], service_env)  # the session's retry delays: queues may exist already
+    spec = next(s for s in _notifier_specs(service_env) if s.name == "notifier.send_signup_sms_code")
+    before = dead_letters.inspect_queue(amqp_uri, spec.dlq_name).count  # other tests share the vhost
+    letter = park(amqp_uri, spec, error="TransientDeliveryError: down")
 
     result = run_cli(amqp_uri, "list")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert "notifier.send_signup_sms_code.dlq: 1 message(s)" in lines
-    assert "notifier.on_demande_submitted.dlq: 0 message(s)" in lines
-    assert "accounts.on_signup_verified.dlq: not declared" in lines  # other services' queues too
-    assert lines[-1].startswith("1 dead-lettered message(s) in ")
+    assert f"notifier.send_signup_sms_code.dlq: {before + 1} message(s)" in lines
+    assert (f"  - type=thing_happened event_id={letter['event_id']} x-attempt=3 "
+            "x-error=TransientDeliveryError: down") in lines
+    for spec_ in _notifier_specs(service_env):  # every subscription of the notifier...
+        assert any(line.startswith(f"{spec_.dlq_name}: ") for line in lines), spec_.dlq_name
+    assert any(line.startswith("accounts.on_signup_verified.dlq: ") for line in lines)  # ...and the others'
+    assert re.fullmatch(r"\d+ dead-lettered message\(s\) in \d+ queue\(s\)", lines[-1])
 
 
-def _notifier_specs():
+def _notifier_specs(env):
     from consignations_shared.config import load_settings
     from consignations_shared.topology import SERVICE_CLASSES, load_service_class, queue_specs
 
     return queue_specs(load_service_class(SERVICE_CLASSES["notifier"]),
-                       load_settings("notifier").event_retry_delays)
+                       load_settings("notifier", env).event_retry_delays)
