@@ -70,3 +70,81 @@ def solved_captcha(system, session):
     answer = scalar(system.database_urls["identity"], "SELECT answer FROM captcha_challenges WHERE id = :id",
                     id=captcha["captcha_id"])
     return {"captcha_id": captcha["captcha_id"], "captcha_answer": answer}
+
+
+class Browser:
+    """A person using the portal: a cookie session and the CSRF header on every change."""
+
+    def __init__(self, system, email=None, password=None):
+        import requests
+
+        self.system = system
+        self.http = requests.Session()
+        self.email = email
+        if email and password:
+            self.login(email, password)
+
+    def login(self, email, password):
+        reply = self.http.post(self.system.url("/api/login"), json={"email": email, "password": password})
+        assert reply.status_code == 200, reply.text
+        self.person = reply.json()["person"]
+        self.http.headers["X-CSRF-Token"] = reply.json()["csrf_token"]
+        return self
+
+    def get(self, path, **kwargs):
+        return self.http.get(self.system.url(path), **kwargs)
+
+    def post(self, path, **kwargs):
+        return self.http.post(self.system.url(path), **kwargs)
+
+    def put(self, path, **kwargs):
+        return self.http.put(self.system.url(path), **kwargs)
+
+    def patch(self, path, **kwargs):
+        return self.http.patch(self.system.url(path), **kwargs)
+
+    def delete(self, path, **kwargs):
+        return self.http.delete(self.system.url(path), **kwargs)
+
+
+def sign_up_company(system, email, password="Consign-2026!", company="ACME SAS"):
+    """Authentication 1/3 to 3/3 through the gateway, codes read from the outbox."""
+    import random
+
+    import requests
+
+    mobile = "0612" + "".join(random.choice("0123456789") for _ in range(6))  # one per sign-up
+    http = requests.Session()
+    started = http.post(system.url("/api/signup/entreprise"), json={
+        "company_name": company, "email": email, "mobile": mobile, "password": password,
+        "accept_cgu": True, **solved_captcha(system, http)})
+    assert started.status_code == 201, started.text
+    token = started.json()["signup_token"]
+    e164 = "+33" + mobile[1:]
+    code = wait_for(lambda: sms_to(system, e164) and sms_to(system, e164)[-1]["text"][-6:])
+    assert code, "no SMS code"
+    assert http.post(system.url("/api/signup/sms-code"), json={"signup_token": token, "code": code}).status_code == 200
+    mail = wait_email(system, email, "Votre code confidentiel")
+    email_code = re.search(r"^\s+([A-Z0-9]{6})\s*$", plain_text(mail), re.M).group(1)
+    done = http.post(system.url("/api/signup/email-code"), json={"signup_token": token, "code": email_code})
+    assert done.status_code == 200, done.text
+    return password
+
+
+def wait_account(browser):
+    """The account opens when identity's signup_verified/account_activated reaches accounts."""
+    ready = wait_for(lambda: browser.get("/api/me/profile").status_code == 200)
+    assert ready, browser.get("/api/me/profile").text
+    return browser
+
+
+def accept_invitation(system, email, password="Invite-2026!"):
+    import requests
+
+    mail = wait_email(system, email, "Invitation à rejoindre")
+    token = link_token(mail, "/invitation")
+    code = re.search(r"^\s+([A-Z0-9]{10})\s*$", plain_text(mail), re.M).group(1)
+    accepted = requests.post(system.url("/api/invitation/accept"), json={
+        "token": token, "code": code, "password": password, "accept_cgu": True})
+    assert accepted.status_code == 200, accepted.text
+    return password

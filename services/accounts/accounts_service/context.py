@@ -8,12 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consignations_shared.clock import Clock
-from consignations_shared.errors import Forbidden, NotFound
+from consignations_shared.errors import Conflict, Forbidden, NotFound
 from consignations_shared.outbox import OutboxWriter
 
 from .models import AccountMember, ClientAccount
 
 NO_ACCOUNT = "Aucun compte client n'est associé à votre accès."
+ACCOUNT_PENDING = "Votre compte client est en cours de création. Veuillez réessayer dans quelques instants."
 ADMIN_ONLY = "Cette action est réservée aux administrateurs du compte client."
 UNKNOWN_PERSON = "Cette personne est introuvable dans votre compte client."
 
@@ -59,6 +60,9 @@ def acting(ctx: AccountsContext, person: Any) -> Acting:
     if not person_id or person.get("is_staff"):
         raise Forbidden(NO_ACCOUNT)
     member = ctx.session.get(AccountMember, str(person_id))
+    if member is None and person.get("profile") in ("ENTREPRISE", "PARTICULIER"):
+        # Signed up a moment ago: the account opens when identity's event arrives (AC-1, AC-8).
+        raise Conflict(ACCOUNT_PENDING, None, "account_pending")
     if member is None or member.status == "deleted":
         raise Forbidden(NO_ACCOUNT)
     return Acting(member, ctx.session.get(ClientAccount, member.account_id))

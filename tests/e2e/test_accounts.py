@@ -1,0 +1,138 @@
+"""Client accounts through the gateway with every service running (issue 4): the company
+wizard, users and roles (matrix of who may call what), IDOR and mass assignment refusals."""
+import uuid
+
+import pytest
+import requests
+
+from e2e_helpers import Browser, accept_invitation, sign_up_company, wait_account
+
+STRUCTURE = {"structure_type": "AUTRES", "address": "12 rue de la Paix", "postal_code": "75002",
+             "commune": "Paris", "country": "FR", "siret": "73282932000074"}
+
+
+def new_email(label):
+    return f"{label}-{uuid.uuid4().hex[:8]}@acme.example.com"
+
+
+@pytest.fixture(scope="module")
+def company(system):
+    """A company account with its two administrators, an Utilisateur and a Consultation."""
+    admin_email = new_email("admin")
+    admin = wait_account(Browser(system, admin_email, sign_up_company(system, admin_email)))
+    assert admin.get("/api/account/wizard").json()["wizard_step"] == 1
+    people = {"admin": admin}
+    for label, profile in (("admin2", "ADMINISTRATEUR"), ("user", "UTILISATEUR"), ("consult", "CONSULTATION")):
+        email = new_email(label)
+        invited = admin.post("/api/account/users", json={"last_name": "Martin", "first_name": "Paul",
+                                                         "email": email, "profile": profile})
+        assert invited.status_code == 201, invited.text
+        people[label] = wait_account(Browser(system, email, accept_invitation(system, email)))
+        people[label].person_id = invited.json()["person_id"]
+    return people
+
+
+def test_wizard_step_one_through_the_gateway(company):
+    admin = company["admin"]
+    bad = admin.put("/api/account/wizard/structure", json={**STRUCTURE, "siret": "73282932000075", "next": True})
+    assert bad.status_code == 422 and "clé de contrôle" in bad.json()["error"]["fields"]["siret"]
+    saved = admin.put("/api/account/wizard/structure", json={**STRUCTURE, "next": True})
+    assert saved.status_code == 200 and saved.json()["wizard_step"] >= 2
+    assert saved.json()["structure"]["siren"] == "732829320"
+    suggestions = requests.get(admin.system.url("/api/communes"), params={"q": "7500"}).json()
+    assert {"postal_code": "75002", "commune": "Paris 2e Arrondissement", "insee_code": "75102"} in suggestions
+
+
+def test_a_third_administrator_is_refused(company):
+    refused = company["admin"].post("/api/account/users", json={
+        "last_name": "Trois", "first_name": "Trois", "email": new_email("trois"), "profile": "ADMINISTRATEUR"})
+    assert refused.status_code == 409
+    assert refused.json()["error"]["message"] == "Un compte client ne peut pas avoir plus de 2 administrateurs."
+
+
+ROUTES = [
+    ("get", "/api/account/users", None),
+    ("get", "/api/account/fiche", None),
+    ("patch", "/api/account/fiche", {"service": "Comptabilité"}),
+    ("get", "/api/account/wizard", None),
+    ("get", "/api/me/profile", None),
+    ("patch", "/api/me/profile", {"function": "Comptable"}),
+]
+ALLOWED = {
+    "admin": {0, 1, 2, 3, 4, 5}, "admin2": {0, 1, 2, 3, 4, 5}, "user": {4, 5}, "consult": {4, 5},
+    "particulier": {4, 5}, "gestionnaire": set(), "anonymous": set(),
+}
+
+
+@pytest.fixture(scope="module")
+def everyone(system, company):
+    from e2e_helpers import link_token, solved_captcha, wait_email
+    import subprocess
+    import sys
+    import re
+    from e2e_helpers import plain_text
+
+    people = dict(company)
+    email = f"particulier-{uuid.uuid4().hex[:8]}@example.com"
+    http = requests.Session()
+    http.post(system.url("/api/signup/particulier"), json={
+        "last_name": "Dupont", "first_name": "Élodie", "mobile": "06 12 34 56 78", "email": email,
+        "password": "Consign-2026!", "accept_cgu": True, "accept_conditions_particulieres": True,
+        **solved_captcha(system, http)})
+    token = link_token(wait_email(system, email, "Activation de compte"), "/activation")
+    assert http.post(system.url("/api/activation"), json={"token": token}).status_code == 200
+    people["particulier"] = wait_account(Browser(system, email, "Consign-2026!"))
+    agent = f"agent-{uuid.uuid4().hex[:8]}@caissedesdepots.example.com"
+    subprocess.run([sys.executable, "-m", "identity_service", "create-staff", "--email", agent,
+                    "--first-name", "Anne", "--last-name", "Martin"], env=system.env, check=True, capture_output=True)
+    people["gestionnaire"] = Browser(system, agent, accept_invitation(system, agent))
+    people["anonymous"] = Browser(system)
+    return people
+
+
+@pytest.mark.parametrize("who", list(ALLOWED))
+def test_role_matrix(everyone, who):
+    browser = everyone[who]
+    for index, (method, path, body) in enumerate(ROUTES):
+        reply = getattr(browser, method)(path, **({"json": body} if body is not None else {}))
+        if index in ALLOWED[who]:
+            assert reply.status_code == 200, (who, method, path, reply.text)
+        else:
+            expected = 401 if who == "anonymous" else 403
+            assert reply.status_code == expected, (who, method, path, reply.status_code, reply.text)
+
+
+def test_managing_another_accounts_people_is_refused(system, company):
+    other_email = new_email("autre")
+    other_admin = wait_account(Browser(system, other_email, sign_up_company(system, other_email, company="AUTRE SA")))
+    target = company["user"].person_id
+    for reply in (other_admin.patch(f"/api/account/users/{target}", json={"last_name": "Pirate"}),
+                  other_admin.delete(f"/api/account/users/{target}"),
+                  other_admin.put(f"/api/account/users/{target}/submit-right", json={"allowed": False})):
+        assert reply.status_code == 404, reply.text
+    users = company["admin"].get("/api/account/users").json()
+    assert next(u for u in users if u["person_id"] == target)["last_name"] == "Martin"
+
+
+def test_mass_assignment_through_the_gateway(company):
+    target = company["user"].person_id
+    refused = company["admin"].patch(f"/api/account/users/{target}", json={"profile": "ADMINISTRATEUR", "last_name": "Durand"})
+    assert refused.status_code == 422 and refused.json()["error"]["fields"] == {"profile": "Ce champ n'est pas modifiable."}
+
+
+def test_deletion_request_reaches_the_administrators(system, company):
+    from e2e_helpers import wait_email
+
+    consult = company["consult"]
+    assert consult.post("/api/me/deletion-request").status_code == 202
+    users = company["admin"].get("/api/account/users").json()
+    assert next(u for u in users if u["person_id"] == consult.person_id)["deletion_requested"] is True
+    refused = company["admin2"].post(f"/api/account/users/{consult.person_id}/deletion-request", json={"accept": False})
+    assert refused.status_code == 200 and refused.json()["status"] == "refused"
+
+
+def test_only_administrator_cannot_delete_themself(system):
+    email = new_email("seul")
+    alone = wait_account(Browser(system, email, sign_up_company(system, email, company="SEUL SARL")))
+    refused = alone.delete(f"/api/account/users/{alone.person['id']}")
+    assert refused.status_code == 409 and "unique Administrateur" in refused.json()["error"]["message"]
