@@ -1,7 +1,8 @@
 """Tables that every service database has: the transactional outbox and the processed events.
 
 They live in their own metadata, which every service's Alembic environment compares along with
-the service's own tables (so each service's first migration creates them).
+the service's own tables; each service's first migration creates them with
+`create_plumbing_tables()`.
 """
 from __future__ import annotations
 
@@ -39,3 +40,16 @@ processed_events = Table(
     Column("processed_at", DateTime(timezone=True), nullable=False),
 )
 
+
+
+def create_plumbing_tables() -> None:
+    """In each service's first migration: the outbox and processed-events tables."""
+    from alembic import op
+
+    plumbing_metadata.create_all(op.get_bind())
+
+
+def drop_plumbing_tables() -> None:
+    from alembic import op
+
+    plumbing_metadata.drop_all(op.get_bind())
