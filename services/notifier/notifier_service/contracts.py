@@ -71,7 +71,7 @@ demandes.demande_reassigned          NO-12   {demande_id, number, procedure_labe
                                              previous_owner_person_id,
                                              reassigned_by_person_id}
                                              -> e-mail to the new owner
-accounts.access_deletion_requested   NO-13   {account_id, person_id, first_name, last_name,
+accounts.deletion_requested   NO-13   {account_id, person_id, first_name, last_name,
                                              administrator_person_ids: [person_id, ...]}
                                              -> one e-mail to each administrator
                                              (notification id ``<event_id>:<person_id>``),
@@ -161,7 +161,7 @@ EVENTS: dict[str, Contract] = {
                  ("document_id", "issued_at")),
         Contract("demandes.demande_reassigned", ("demande_id", "number", "owner_person_id"),
                  ("procedure_label", "previous_owner_person_id", "reassigned_by_person_id")),
-        Contract("accounts.access_deletion_requested",
+        Contract("accounts.deletion_requested",
                  ("person_id", "administrator_person_ids"),
                  ("account_id", "first_name", "last_name")),
         Contract("demandes.message_posted",

@@ -480,13 +480,13 @@ def demande_reassigned(dispatcher: Dispatcher, envelope: Envelope) -> bool:
 
 
 def access_deletion_requested(dispatcher: Dispatcher, envelope: Envelope) -> int:
-    """NO-13, event accounts.access_deletion_requested: one e-mail per administrator (AC-6),
+    """NO-13, event accounts.deletion_requested: one e-mail per administrator (AC-6),
     each its own notification (``<event id>:<administrator id>``), each never sent twice.
     Returns how many were sent by this call."""
-    payload = _event(envelope, "accounts.access_deletion_requested")
+    payload = _event(envelope, "accounts.deletion_requested")
     administrators = payload["administrator_person_ids"]
     if not isinstance(administrators, list):
-        raise ContractViolation("accounts.access_deletion_requested: administrator_person_ids is not a list")
+        raise ContractViolation("accounts.deletion_requested: administrator_person_ids is not a list")
     requester = full_name(payload.get("first_name"), payload.get("last_name"))
     if not requester:
         known = dispatcher.contacts.known(str(payload["person_id"]))

@@ -106,8 +106,8 @@ class NotifierService(HealthEndpoints):
     def on_demande_reassigned(self, envelope):
         dispatch.demande_reassigned(self._dispatcher(), envelope)
 
-    @consume_event("accounts", "access_deletion_requested")
-    def on_access_deletion_requested(self, envelope):
+    @consume_event("accounts", "deletion_requested")
+    def on_deletion_requested(self, envelope):
         dispatch.access_deletion_requested(self._dispatcher(), envelope)
 
     @consume_event("demandes", "message_posted")

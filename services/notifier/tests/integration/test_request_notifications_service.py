@@ -103,7 +103,7 @@ def test_each_request_event_becomes_one_email_to_the_right_person(start_service,
     publish(amqp_uri, "demandes", "demande_reassigned", {
         **request, "owner_person_id": new_owner, "previous_owner_person_id": owner,
         "reassigned_by_person_id": admin_1})
-    deletion = publish(amqp_uri, "accounts", "access_deletion_requested", {
+    deletion = publish(amqp_uri, "accounts", "deletion_requested", {
         "account_id": str(uuid.uuid4()), "person_id": requester, "first_name": "Jean", "last_name": "Durand",
         "administrator_person_ids": [admin_1, admin_2]})
     publish(amqp_uri, "demandes", "message_posted", {

@@ -29,7 +29,7 @@ def test_every_consumed_command_and_event_is_documented_and_has_a_contract():
         name = key.split(".", 1)[1] if key.startswith("notifier.") else key
         assert name in documented, key
     for name in ("demandes.demande_submitted", "demandes.demande_state_changed", "documents.payment_proof_issued",
-                 "demandes.demande_reassigned", "accounts.access_deletion_requested", "demandes.message_posted",
+                 "demandes.demande_reassigned", "accounts.deletion_requested", "demandes.message_posted",
                  "accounts.person_updated", "identity.signup_verified", "identity.person_invited"):
         assert name in keys
 

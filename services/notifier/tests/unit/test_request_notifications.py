@@ -143,7 +143,7 @@ CASES = [
          ["Bonjour Paul Martin,", f"La demande n° {NUMBER} (« {LABEL} ») vous a été réaffectée par "
           "Alice Bernard", "vous êtes désormais propriétaire de cette demande"]),
     Case("access_deletion_requested", "NO-13", dispatch.access_deletion_requested, "accounts",
-         "access_deletion_requested",
+         "deletion_requested",
          {"account_id": "a-1", "person_id": REQUESTER, "first_name": "Jean", "last_name": "Durand",
           "administrator_person_ids": [ADMIN_1]},
          "admin.un@acme.example.com",
