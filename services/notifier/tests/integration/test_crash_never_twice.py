@@ -73,6 +73,16 @@ def notifier(service_env, postgres_database, tmp_path):
     env = {**service_env, "NOTIFIER_DATABASE_URL": postgres_database("notifier"),
            "NOTIFIER_HTTP_ADDRESS": f"127.0.0.1:{free_port()}", "LOG_LEVEL": "INFO"}
     env.pop("NOTIFIER_FAULT_CRASH_AFTER_SEND", None)
+    # Other tests of this session share the vhost: commands they left in the notifier's
+    # queues would reach this process (and trip the fault hook) before ours.
+    from consignations_shared.config import load_settings
+    from consignations_shared.topology import queue_specs
+    from notifier_service.service import NotifierService
+
+    with Connection(env["AMQP_URI"]) as connection:
+        for spec in queue_specs(NotifierService, load_settings("notifier", env).event_retry_delays):
+            spec.declare(connection.default_channel)
+            spec.queue()(connection.default_channel).purge()
     process = Notifier(env, tmp_path / "notifier.log")
     yield process
     process.stop()
