@@ -25,7 +25,7 @@ apt_install() {
 ensure_system_packages() {
   # WeasyPrint needs Pango; fonts for PDFs and captcha images.
   command -v dpkg >/dev/null || return 0
-  apt_install libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core "$@"
+  apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils "$@"
 }
 
 ensure_venv() {

@@ -22,6 +22,8 @@ def signup_and_activate(system, email):
     assert answer.status_code == 202, answer.text
     mail = wait_email(system, email, "Activation de compte – Espace Personnel Consignations")
     token = link_token(mail, "/activation")
+    page = session.get(system.url("/activation"), params={"token": token})  # where the link leads
+    assert page.status_code == 200 and 'data-api="/api/activation"' in page.text
     activated = session.post(system.url("/api/activation"), json={"token": token})
     assert activated.status_code == 200 and activated.json()["message"] == "Votre compte est validé."
     again = session.post(system.url("/api/activation"), json={"token": token})

@@ -23,6 +23,9 @@ RPC (`documents.<method>`, metadata only — file bytes never travel on RabbitMQ
 - `document_kinds()` → `[{code, label, pages, requires_date, max_age_months, generated}]` (DO-3).
 - `list_documents(owner_service, owner_id, person, include_history=False)` → `[Document]`: the
   current ones (pending and attached; with `include_history`, replaced versions too).
+- `documents_of_owner(owner_service, owner_id)` → `[Document]` (pending and attached): for the
+  owner service itself, asking about its own account or request (e.g. the accounts wizard
+  checking that a Kbis is attached); no person, no rights check; never exposed by the gateway.
 - `get_document(document_id, person)` → `Document` with `versions` (every version, oldest first).
 - `attach_document(document_id, person)` → `Document`: « Valider » (DO-2): pending → attached;
   a pending replacement takes the place of the version it replaces, which stays as history.

@@ -139,9 +139,11 @@ def _has_active_content(reader) -> bool:
 # --- images --------------------------------------------------------------------------------------
 
 def check_image(path: str, content_type: str) -> dict:
-    from PIL import Image
+    from PIL import Image, ImageFile
 
     Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
+    # Other libraries of the same worker (WeasyPrint) relax this for their own images: not here.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     expected = {"image/png": "PNG", "image/jpeg": "JPEG"}[content_type]
     try:
         with warnings.catch_warnings():

@@ -96,10 +96,26 @@ def test_every_api_route_is_in_the_openapi_document(client):
     documented = {(path, method) for path, ops in document["paths"].items() for method in ops}
     app = client.application
     for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
-            continue
+        if not rule.rule.startswith(("/api/", "/health")):
+            continue  # portal pages and static files are not the JSON API
         path = rule.rule.replace("<", "{").replace(">", "}")
         for method in rule.methods - {"HEAD", "OPTIONS"}:
             if path == "/":
                 continue
             assert (path, method.lower()) in documented, f"{method} {path} missing from openapi.yaml"
+
+
+@pytest.mark.parametrize("path,api", [("/activation?token=abc", "/api/activation"),
+                                      ("/invitation?token=abc", "/api/invitation/accept"),
+                                      ("/mot-de-passe/reinitialisation?token=abc", "/api/password/reset")])
+def test_pages_of_the_e_mail_links_post_to_the_api(client, path, api):
+    page = client.get(path)
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert f'data-api="{api}"' in html and 'data-token="abc"' in html
+    assert "<script>" not in html  # scripts come from /static (the CSP forbids inline ones)
+
+
+def test_token_in_the_page_is_escaped(client):
+    html = client.get('/activation?token="><script>alert(1)</script>').get_data(as_text=True)
+    assert "<script>alert(1)" not in html

@@ -1,0 +1,95 @@
+"""Type detection, display names (never names on disk) and the kinds' date and page rules."""
+from datetime import date, datetime, timezone
+
+import pytest
+
+from consignations_shared.errors import ValidationFailed
+from documents_service.domain import kinds
+from documents_service.domain.files import JPEG, PDF, PNG, content_disposition, detect_type, sanitize_file_name
+
+
+def test_type_comes_from_the_first_bytes():
+    assert detect_type(b"%PDF-1.7\n") is PDF
+    assert detect_type(b"\x89PNG\r\n\x1a\n") is PNG
+    assert detect_type(b"\xff\xd8\xff\xe0") is JPEG
+    assert detect_type(b"MZ\x90\x00") is None
+    assert detect_type(b"GIF89a") is None
+    assert detect_type(b"") is None
+
+
+@pytest.mark.parametrize("raw, file_type, expected", [
+    ("releve.pdf", PDF, "releve.pdf"),
+    ("scan.pdf", PNG, "scan.png"),                 # a PNG renamed .pdf is shown as what it is
+    ("photo.png", PDF, "photo.pdf"),               # a PDF declared/named as an image
+    ("a.pdf.exe", PDF, "a.pdf"),                   # the lying trailing extension goes
+    ("a.pdf.exe", PNG, "a.pdf.png"),
+    ("../../etc/passwd", PDF, "passwd.pdf"),       # no directory part
+    ("..\\..\\windows\\system32\\cmd.exe", PDF, "cmd.pdf"),
+    ("rib\x00.pdf", PDF, "rib.pdf"),               # a NUL byte is dropped
+    ("fac\u202etxt.exe", PDF, "factxt.pdf"),       # bidi override dropped
+    ("  ..hidden.PDF  ", PDF, "hidden.PDF"),
+    ("", PDF, "document.pdf"),
+    (None, JPEG, "document.jpg"),
+    ("...", PNG, "document.png"),
+    ("photo.JPEG", JPEG, "photo.JPEG"),
+])
+def test_display_names(raw, file_type, expected):
+    assert sanitize_file_name(raw, file_type) == expected
+
+
+def test_a_300_character_name_is_cut_to_120_keeping_the_extension():
+    name = sanitize_file_name("é" * 300 + ".pdf", PDF)
+    assert len(name) == 120 and name.endswith(".pdf") and name.startswith("é")
+
+
+def test_content_disposition_is_an_attachment_with_a_safe_fallback():
+    header = content_disposition('relevé "bancaire".pdf')
+    assert header.startswith('attachment; filename="releve _bancaire_.pdf"')
+    assert "filename*=UTF-8''relev%C3%A9%20%22bancaire%22.pdf" in header
+    assert "\n" not in content_disposition("a\r\nb.pdf")
+
+
+NOW = datetime(2026, 5, 31, 10, 0, tzinfo=timezone.utc)
+
+
+def test_months_before_clamps_to_the_end_of_month():
+    assert kinds.months_before(date(2026, 5, 31), 3) == date(2026, 2, 28)
+    assert kinds.months_before(date(2026, 1, 15), 3) == date(2025, 10, 15)
+
+
+def test_kbis_must_be_less_than_three_months_old():
+    kbis = kinds.kind_of("KBIS")
+    assert kinds.check_date(kbis, date(2026, 3, 1), NOW) == date(2026, 3, 1)
+    assert kinds.check_date(kbis, date(2026, 5, 31), NOW) == date(2026, 5, 31)
+    for too_old in (date(2026, 2, 28), date(2025, 12, 1)):
+        with pytest.raises(ValidationFailed) as refused:
+            kinds.check_date(kbis, too_old, NOW)
+        assert "moins de 3 mois" in refused.value.fields["document_date"]
+    with pytest.raises(ValidationFailed) as future:
+        kinds.check_date(kbis, date(2026, 6, 1), NOW)
+    assert "futur" in future.value.fields["document_date"]
+    with pytest.raises(ValidationFailed):
+        kinds.check_date(kbis, None, NOW)
+
+
+def test_the_day_is_the_french_day():
+    late_evening_utc = datetime(2026, 5, 31, 22, 30, tzinfo=timezone.utc)  # already 1 June in Paris
+    assert kinds.check_date(kinds.kind_of("BIRTH_CERTIFICATE"), date(2026, 6, 1), late_evening_utc)
+
+
+def test_undated_kinds_refuse_a_date_and_identity_needs_a_side():
+    with pytest.raises(ValidationFailed):
+        kinds.check_date(kinds.kind_of("RIB"), date(2026, 5, 1), NOW)
+    identity = kinds.kind_of("IDENTITY")
+    assert kinds.check_page(identity, "recto") == "recto"
+    assert kinds.check_page(identity, "recto_verso") == "recto_verso"
+    with pytest.raises(ValidationFailed):
+        kinds.check_page(identity, None)
+    with pytest.raises(ValidationFailed):
+        kinds.check_page(kinds.kind_of("RIB"), "verso")
+
+
+@pytest.mark.parametrize("code", ["SUMMARY", "PAYMENT_PROOF", "PASSPORT", None, 3])
+def test_generated_and_unknown_kinds_cannot_be_uploaded(code):
+    with pytest.raises(ValidationFailed):
+        kinds.kind_of(code)
