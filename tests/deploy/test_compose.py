@@ -227,10 +227,16 @@ def test_data_service_http_address_listens_on_its_port(services, service):
     assert host == "0.0.0.0" and port == str(service_ports()[service]), f"{service}: {address!r}"
 
 
+# A client of another service's own HTTP endpoint needs its address and shared token.
+CLIENT_SETTINGS = {"gateway": {"DOCUMENTS_URL", "DOCUMENTS_INTERNAL_TOKEN"}}
+
+
 def test_no_service_carries_another_data_service_settings(services):
     prefixes = {service.upper() + "_": service for service in data_services()}
     for name in app_services(services):
         for variable in environment(services[name]):
+            if variable in CLIENT_SETTINGS.get(name, ()):
+                continue
             for prefix, owner in prefixes.items():
                 if variable.startswith(prefix) and owner != name:
                     pytest.fail(f"{name} sets {variable}, a setting of {owner}")
@@ -365,3 +371,9 @@ def test_postgres_init_creates_a_database_per_data_service(services):
         and m.split(":")[1].startswith("/docker-entrypoint-initdb.d/")
         for m in mounts
     ), "deploy/postgres-init.sql is not mounted into /docker-entrypoint-initdb.d"
+
+
+def test_gateway_and_documents_share_the_internal_token(services):
+    gateway, documents = environment(services["gateway"]), environment(services["documents"])
+    assert gateway["DOCUMENTS_INTERNAL_TOKEN"] == documents["DOCUMENTS_INTERNAL_TOKEN"]
+    assert gateway["DOCUMENTS_URL"] == "http://documents:8104"
