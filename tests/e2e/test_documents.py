@@ -1,7 +1,9 @@
 """Documents through the gateway with every service running (issue 6): a company administrator
 uploads and validates the account's documents, another company cannot read them, a gestionnaire
-reviews them; summaries and proofs of requests once the demandes service rules their access.
-Rights come from the real accounts service (authorize_document)."""
+reviews them.
+Rights come from the real accounts service (authorize_document). Summaries and signed proofs of
+requests are tested through the gateway in services/gateway/tests/integration (their owner, the
+demandes service, arrives with issue 5)."""
 import re
 import subprocess
 import sys
@@ -16,17 +18,6 @@ from e2e_helpers import Browser, link_token, plain_text, sign_up_company, wait_a
 
 def new_email(label):
     return f"{label}-{uuid.uuid4().hex[:8]}@docs.example.com"
-
-
-def has_rule(module, cls):
-    import importlib
-
-    return hasattr(getattr(importlib.import_module(module), cls), "authorize_document")
-
-
-pytestmark = pytest.mark.skipif(
-    not has_rule("accounts_service.service", "AccountsService"),
-    reason="accounts.authorize_document (the owner's rule for account documents) is not implemented yet")
 
 
 @pytest.fixture(scope="module")
@@ -115,11 +106,3 @@ def test_a_gestionnaire_reviews_and_the_client_sees_the_reason(companies, agent)
     versions = acme.get(f"/api/documents/{document['id']}").json()["versions"]
     assert [v["status"] for v in versions] == ["replaced", "attached"]
     assert agent.get(f"/api/documents/{document['id']}/content").status_code == 200
-
-
-@pytest.mark.skipif(not has_rule("demandes_service.service", "DemandesService"),
-                    reason="demandes.authorize_document (the owner's rule for request documents) is not implemented "
-                           "yet: summaries and proofs are covered by services/gateway/tests/integration/"
-                           "test_documents_gateway.py with a stub demandes service")
-def test_summary_and_proof_of_a_request(system):  # pragma: no cover - until demandes lands its rule
-    pytest.fail("write the end-to-end summary test with the demandes service's requests")
