@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
+
 import statistics
 import subprocess
 import sys
@@ -34,23 +34,13 @@ from pathlib import Path
 
 import requests
 
+from consignations_shared.testing import free_port, procfile_commands
+
 ROOT = Path(__file__).resolve().parents[1]
 MB = 1024 * 1024
 ALICE = {"id": "alice", "email": "alice@example.com", "profile": "PARTICULIER", "is_staff": False}
 
 
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def procfile_command(name: str) -> list[str]:
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.startswith(name + ":"):
-            return shlex.split(line.partition(":")[2])
-    raise KeyError(name)
 
 
 def run_stubs() -> int:
@@ -197,7 +187,7 @@ def main() -> int:
         subprocess.run([sys.executable, "-m", "documents_service", "migrate"], env=env, check=True)
         processes.append(subprocess.Popen([sys.executable, __file__, "--stubs"], cwd=ROOT, env=env))
         for name in ("documents", "gateway"):
-            processes.append(subprocess.Popen(procfile_command(name), cwd=ROOT, env=env,
+            processes.append(subprocess.Popen(procfile_commands(ROOT)[name], cwd=ROOT, env=env,
                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         base = f"http://{gateway}"
         wait_ready(base, f"http://{documents_address}")

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import shlex
-import statistics
+
 import subprocess
 import sys
 import tempfile
@@ -33,6 +32,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
+
+from consignations_shared.testing import free_port, procfile_commands
 
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "Consign-2026!"
@@ -60,18 +61,6 @@ def raw_argon2_rate(seconds: float, threads: int) -> float:
     return sum(count) / (time.perf_counter() - started)
 
 
-def free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def procfile_command(name: str) -> list[str]:
-    for line in (ROOT / "Procfile").read_text().splitlines():
-        if line.startswith(name + ":"):
-            return shlex.split(line.partition(":")[2])
-    raise KeyError(name)
 
 
 def main() -> int:
@@ -114,7 +103,7 @@ def main() -> int:
         subprocess.run([sys.executable, "-m", "identity_service", "migrate"], env=env, check=True)
         people = seed_people(database_url, args.clients)
         for name in ("identity", "gateway"):
-            processes.append(subprocess.Popen(procfile_command(name), cwd=ROOT, env=env,
+            processes.append(subprocess.Popen(procfile_commands(ROOT)[name], cwd=ROOT, env=env,
                                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         wait_ready(f"http://{gateway}", env)
 
@@ -219,7 +208,7 @@ def load(base: str, emails: list[str], seconds: float, connections: int) -> tupl
             script.write(WRK_SCRIPT % (", ".join(f'"{e}"' for e in emails), PASSWORD))
         out = subprocess.run(["wrk", "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "30s",
                               "-s", script.name, base], capture_output=True, text=True, check=True).stdout
-        total, duration = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out).groups()[:2], None
+        total = re.search(r"(\d+) requests in ([\d.]+)(m?s)", out).groups()[:2]
         unit = re.search(r"\d+ requests in [\d.]+(m?s)", out).group(1)
         elapsed = float(total[1]) / (1000 if unit == "ms" else 1)
         failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)

@@ -29,9 +29,10 @@ import time
 import uuid
 from pathlib import Path
 
+from consignations_shared.testing import pg_admin_execute, rabbitmqctl
+
 ROOT = Path(__file__).resolve().parents[1]
 AMQP_BASE = os.environ.get("BENCH_AMQP_BASE", "amqp://guest:guest@127.0.0.1:5672/")
-PG_ADMIN_DSN = os.environ.get("BENCH_POSTGRES_ADMIN_DSN", "host=127.0.0.1 port=5432 user=postgres dbname=postgres")
 PG_URL_PREFIX = os.environ.get("BENCH_POSTGRES_URL_PREFIX", "postgresql+psycopg2://postgres@127.0.0.1:5432/")
 PREFETCH = 20  # the notifier's NOTIFIER_MAX_WORKERS default, which nameko uses as its prefetch
 
@@ -42,25 +43,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
-
-
-def pg_admin(sql: str) -> None:
-    import psycopg2
-
-    connection = psycopg2.connect(PG_ADMIN_DSN)
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-    finally:
-        connection.close()
 
 
 def postgres_available() -> bool:
     try:
-        pg_admin("SELECT 1")
+        pg_admin_execute("SELECT 1")
         return True
     except Exception:
         return False
@@ -214,7 +201,7 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="notifier-bench-"))
     db_name = f"bench_notifier_{uuid.uuid4().hex[:8]}"
     if database == "postgres":
-        pg_admin(f'CREATE DATABASE "{db_name}"')
+        pg_admin_execute(f'CREATE DATABASE "{db_name}"')
         database_url = PG_URL_PREFIX + db_name
     else:
         database_url = f"sqlite:///{workdir / 'notifier.db'}"
@@ -238,7 +225,7 @@ def main() -> int:
 
             dispose_engine(database_url)
             try:
-                pg_admin(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+                pg_admin_execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
             except Exception as exc:
                 print(f"could not drop {db_name}: {exc}", file=sys.stderr)
         subprocess.run(["rm", "-rf", str(workdir)], check=False)

@@ -25,6 +25,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def procfile_commands(root) -> dict[str, list[str]]:
+    """The processes of the Procfile at `root` (e2e tests and benchmarks start exactly these)."""
+    import shlex
+    from pathlib import Path
+
+    commands = {}
+    for line in (Path(root) / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if command.strip():
+            commands[name.strip()] = shlex.split(command)
+    return commands
+
+
 def rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
 
@@ -42,7 +55,7 @@ def amqp_uri():
         pass
 
 
-def _admin_execute(sql: str) -> None:
+def pg_admin_execute(sql: str) -> None:
     import psycopg2
 
     connection = psycopg2.connect(PG_ADMIN_DSN)
@@ -61,7 +74,7 @@ def postgres_database():
 
     def create(label: str = "db") -> str:
         name = f"test_{uuid.uuid4().hex[:10]}_{label}"
-        _admin_execute(f'CREATE DATABASE "{name}"')
+        pg_admin_execute(f'CREATE DATABASE "{name}"')
         created.append(name)
         return PG_URL_PREFIX + name
 
@@ -71,7 +84,7 @@ def postgres_database():
     for name in created:
         dispose_engine(PG_URL_PREFIX + name)
         try:
-            _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            pg_admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         except Exception:
             pass
 
@@ -213,3 +226,13 @@ def use_clock(container, clock) -> None:
             dependency.clock = clock
             return
     raise LookupError(f"{container.service_name} has no ServiceClock")
+
+
+def outbox_bodies(session, routing_key: str) -> list[dict]:
+    """Unit tests: the envelopes a use case left in the outbox under `routing_key`, oldest first."""
+    from sqlalchemy import select
+
+    from consignations_shared.plumbing import outbox
+
+    rows = session.execute(select(outbox.c.body).where(outbox.c.routing_key == routing_key).order_by(outbox.c.id))
+    return [row.body for row in rows]

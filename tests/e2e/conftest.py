@@ -3,7 +3,6 @@ private PostgreSQL databases: what the end-to-end tests talk to, over HTTP only.
 from __future__ import annotations
 
 import os
-import shlex
 import signal
 import subprocess
 import sys
@@ -15,15 +14,10 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).parent))  # e2e_helpers
 
-from consignations_shared.testing import free_port
+from consignations_shared.testing import free_port, procfile_commands
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA_SERVICES = ("identity", "accounts", "demandes", "documents", "notifier")
-
-
-def procfile() -> dict[str, str]:
-    lines = (ROOT / "Procfile").read_text().splitlines()
-    return {name.strip(): command.strip() for name, _, command in (l.partition(":") for l in lines) if command}
 
 
 class System:
@@ -33,13 +27,13 @@ class System:
         self.outbox = outbox
         self.database_urls = database_urls
         self.base_url = f"http://{env['GATEWAY_BIND']}"
-        self.commands = procfile()
+        self.commands = procfile_commands(ROOT)
         self.processes: dict[str, subprocess.Popen] = {}
 
     def start(self, name: str) -> None:
         log = open(self.logs / f"{name}.log", "ab")
         self.processes[name] = subprocess.Popen(
-            shlex.split(self.commands[name]), cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            self.commands[name], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
         )
 
     def stop(self, name: str, sig=signal.SIGTERM) -> None:

@@ -66,7 +66,13 @@ def scalar(url, sql, **params):
 
 
 def solved_captcha(system, session):
-    captcha = session.post(system.url("/api/captcha")).json()
+    """A captcha as a person gets it (a real PNG), solved with the answer the service stored."""
+    reply = session.post(system.url("/api/captcha"))
+    assert reply.status_code == 201, reply.text
+    captcha = reply.json()
+    assert captcha["image"].startswith("data:image/png;base64,")
+    image = session.get(system.url(captcha["image_url"]))
+    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
     answer = scalar(system.database_urls["identity"], "SELECT answer FROM captcha_challenges WHERE id = :id",
                     id=captcha["captcha_id"])
     return {"captcha_id": captcha["captcha_id"], "captcha_answer": answer}

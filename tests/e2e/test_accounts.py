@@ -5,7 +5,12 @@ import uuid
 import pytest
 import requests
 
-from e2e_helpers import Browser, accept_invitation, sign_up_company, wait_account
+import subprocess
+import sys
+
+from e2e_helpers import (
+    Browser, accept_invitation, link_token, sign_up_company, solved_captcha, wait_account, wait_email,
+)
 
 STRUCTURE = {"structure_type": "AUTRES", "address": "12 rue de la Paix", "postal_code": "75002",
              "commune": "Paris", "country": "FR", "siret": "73282932000074"}
@@ -80,12 +85,6 @@ ROLES = ("admin", "admin2", "user", "consult", "particulier", "gestionnaire", "a
 
 @pytest.fixture(scope="module")
 def everyone(system, company):
-    from e2e_helpers import link_token, solved_captcha, wait_email
-    import subprocess
-    import sys
-    import re
-    from e2e_helpers import plain_text
-
     people = dict(company)
     email = f"particulier-{uuid.uuid4().hex[:8]}@example.com"
     http = requests.Session()
@@ -136,8 +135,6 @@ def test_mass_assignment_through_the_gateway(company):
 
 
 def test_deletion_request_reaches_the_administrators(system, company):
-    from e2e_helpers import wait_email
-
     consult = company["consult"]
     assert consult.post("/api/me/deletion-request").status_code == 202
     for admin in (company["admin"], company["admin2"]):  # NO-13, one e-mail per administrator

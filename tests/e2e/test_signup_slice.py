@@ -2,65 +2,13 @@
 codes are read from the outbox folder, as a person following the README would."""
 import json
 import re
-import time
 import uuid
-from email import message_from_bytes, policy
 
 import requests
-from sqlalchemy import create_engine, text
+
+from e2e_helpers import emails_to, scalar, sms_to, solved_captcha, wait_for
 
 EMAIL_CODE = re.compile(r"^\s+([A-Z0-9]{6})\s*$", re.M)
-
-
-def wait_for(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    return predicate()
-
-
-def scalar(url, sql, **params):
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(text(sql), params).scalar()
-    finally:
-        engine.dispose()
-
-
-def sms_to(system, mobile):
-    folder = system.outbox / "sms"
-    if not folder.exists():
-        return []
-    messages = [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime)]
-    return [m for m in messages if m["to"] == mobile]
-
-
-def emails_to(system, address):
-    folder = system.outbox / "email"
-    if not folder.exists():
-        return []
-    found = []
-    for path in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime):
-        message = message_from_bytes(path.read_bytes(), policy=policy.default)
-        if message["To"] == address:
-            found.append(message)
-    return found
-
-
-def solved_captcha(system, session):
-    reply = session.post(system.url("/api/captcha"))
-    assert reply.status_code == 201
-    captcha = reply.json()
-    assert captcha["image"].startswith("data:image/png;base64,")
-    image = session.get(system.url(captcha["image_url"]))
-    assert image.status_code == 200 and image.content.startswith(b"\x89PNG")
-    answer = scalar(system.database_urls["identity"], "SELECT answer FROM captcha_challenges WHERE id = :id",
-                    id=captcha["captcha_id"])
-    return {"captcha_id": captcha["captcha_id"], "captcha_answer": answer}
 
 
 def test_company_signup_end_to_end(system):

@@ -1,14 +1,15 @@
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from accounts_service.context import AccountsContext
 from accounts_service.models import Base
 from consignations_shared.clock import FrozenClock
 from consignations_shared.outbox import OutboxWriter
-from consignations_shared.plumbing import outbox, plumbing_metadata
+from consignations_shared.plumbing import plumbing_metadata
+from consignations_shared.testing import outbox_bodies
 
 
 class FakeIdentity:
@@ -59,7 +60,5 @@ def ctx(clock):
 
 @pytest.fixture
 def events(ctx):
-    def bodies(routing_key):
-        rows = ctx.session.execute(select(outbox.c.body).where(outbox.c.routing_key == routing_key).order_by(outbox.c.id)).all()
-        return [row.body for row in rows]
-    return bodies
+    """events(routing_key) -> bodies of the outbox messages with that routing key, oldest first."""
+    return lambda routing_key: outbox_bodies(ctx.session, routing_key)

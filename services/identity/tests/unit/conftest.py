@@ -1,10 +1,11 @@
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
 from consignations_shared.clock import FrozenClock
 from consignations_shared.outbox import OutboxWriter
-from consignations_shared.plumbing import outbox, plumbing_metadata
+from consignations_shared.plumbing import plumbing_metadata
+from consignations_shared.testing import outbox_bodies
 from identity_service.context import IdentityContext
 from identity_service.domain.passwords import PasswordHasher
 from identity_service.models import Base
@@ -30,8 +31,4 @@ def ctx(clock):
 @pytest.fixture
 def sent(ctx):
     """sent(routing_key) -> bodies of the outbox messages with that routing key, oldest first."""
-    def bodies(routing_key):
-        rows = ctx.session.execute(
-            select(outbox.c.body).where(outbox.c.routing_key == routing_key).order_by(outbox.c.id)).all()
-        return [row.body for row in rows]
-    return bodies
+    return lambda routing_key: outbox_bodies(ctx.session, routing_key)

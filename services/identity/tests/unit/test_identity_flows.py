@@ -1,7 +1,6 @@
 """Particulier sign-up and activation (ID-5), login, lock-out and sessions (ID-6, ID-11, NF-1),
 expiry (ID-7), forgotten and changed passwords (ID-8, ID-9), invitations (ID-10, BO-4)."""
 import json
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select

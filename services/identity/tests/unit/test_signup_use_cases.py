@@ -1,12 +1,11 @@
 """Company sign-up use cases (ID-1..ID-4, NF-1 code rules) on SQLite with a frozen clock."""
-from datetime import timedelta
 
 import pytest
 
 from consignations_shared.errors import Conflict, Gone, TooManyRequests, ValidationFailed
 from sqlalchemy import select
 
-from consignations_shared.plumbing import outbox
+from consignations_shared.testing import outbox_bodies
 from identity_service import signup
 from identity_service.models import CaptchaChallenge, Person
 
@@ -25,8 +24,7 @@ def form(ctx, **overrides):
 
 
 def messages(ctx, routing_key):
-    rows = ctx.session.execute(select(outbox.c.body).where(outbox.c.routing_key == routing_key).order_by(outbox.c.id)).all()
-    return [row.body for row in rows]
+    return outbox_bodies(ctx.session, routing_key)
 
 
 def last_code(ctx, command):
