@@ -47,8 +47,8 @@ def _load_throttle(ctx: IdentityContext, key: str) -> tuple[LoginThrottle | None
 
 
 def _count_ip_attempt(ctx: IdentityContext, ip: str | None) -> bool:
-    """Count this attempt for the client address (atomic upsert, own short transaction);
-    False when the address's budget for the window is spent."""
+    """Count this attempt for the client address (atomic upsert in a short transaction that
+    ends before hashing); False when the address's budget for the window is spent."""
     if not ip:
         return True
     now = ctx.clock.now()
@@ -67,8 +67,7 @@ def _count_ip_attempt(ctx: IdentityContext, ip: str | None) -> bool:
         index_elements=[IpAttempt.ip, IpAttempt.slot_start],
         set_={"attempts": IpAttempt.attempts + 1},
     ))
-    ctx.session.commit()
-    return True
+    return True  # committed by the caller before hashing, with the person's lookup
 
 
 def login(ctx: IdentityContext, email: Any, password: Any, ip: str | None = None,
