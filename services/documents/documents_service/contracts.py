@@ -61,7 +61,7 @@ Snapshot of a request (demandes → documents, for render_summary and issue_paym
       "sens": "D",                           # "C" consignation, "D" déconsignation
       "state": "SUBMITTED", "state_label": "Envoyé",
       "dates": {"created_at": ISO-8601, "submitted_at": ..., "validated_at": ..., "rejected_at": ...},
-      "owner": {"name": "Élodie Dupont", "email": "...", "company_name": "ACME SAS" | null},
+      "owner": {"person_id": "uuid", "name": "Élodie Dupont", "email": "...", "company_name": "ACME SAS" | null},
       "fields": [{"label": "IBAN", "value": "FR76 3000 ...", "kind": "iban"},
                  {"label": "Titulaire du compte", "value": "ACME SAS", "kind": "text"}, ...],
       "documents": [{"label": "RIB", "file_name": "rib.pdf", "review_status": "conforme"}],

@@ -120,6 +120,9 @@ def issue_payment_proof(ctx: DocumentsContext, snapshot, person) -> dict:
     if created:
         ctx.outbox.event(ctx.session, "payment_proof_issued", {
             "document_id": document.id, "demande_id": document.owner_id, "number": snapshot.get("number"),
+            # Who the notifier tells (NO-10): the request's owner.
+            "owner_person_id": (snapshot.get("owner") or {}).get("person_id"),
+            "issued_at": ctx.clock.now().isoformat(),
             "sens": snapshot["sens"], "size": document.size, "sha256": document.sha256,
             "signer": {"subject": ctx.signer.get("subject"), "certificate_sha256": ctx.signer.get("certificate_sha256")},
             "issued_by": person["id"],

@@ -127,7 +127,8 @@ def snapshot(demande_id: str = "dem-1", version: int = 1, state: str = "SUBMITTE
         "state_label": {"SUBMITTED": "Envoyé", "VALIDATED": "Demande validée", "DRAFT": "Demande enregistrée"}.get(state, state),
         "dates": {"created_at": "2026-11-02T09:15:00+00:00", "submitted_at": "2026-11-20T14:02:00+00:00",
                   **({"validated_at": "2026-11-23T08:30:00+00:00"} if state == "VALIDATED" else {})},
-        "owner": {"name": "Élodie Dupont", "email": "elodie.dupont@acme.example.com", "company_name": "ACME SAS"},
+        "owner": {"person_id": "5b3e1c0a-7d2f-4e8a-9c61-2f4b8d9e0a17", "name": "Élodie Dupont",
+                  "email": "elodie.dupont@acme.example.com", "company_name": "ACME SAS"},
         "fields": [
             {"label": "Forme juridique", "value": "SAS", "kind": "text"},
             {"label": "Titulaire du compte", "value": "ACME SAS", "kind": "text"},

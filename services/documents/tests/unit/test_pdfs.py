@@ -87,6 +87,11 @@ def test_the_proof_is_issued_once_and_says_what_it_is(ctx, events, proof):
     assert "0189" in text and "3000 6000" not in text
     [event] = events("payment_proof_issued")
     assert event["signer"]["certificate_sha256"] == ctx.signer["certificate_sha256"]
+    # What the notifier needs to send NO-10 (its contract for this event).
+    from notifier_service.contracts import EVENTS
+    contract = next(c for c in EVENTS.values() if c.routing_key == "documents.payment_proof_issued")
+    assert all(event.get(field) for field in contract.required), contract
+    assert event["owner_person_id"] == samples.snapshot()["owner"]["person_id"]
     consignation = generated.issue_payment_proof(
         ctx, samples.snapshot(demande_id="dem-of-alice-c", state="VALIDATED", sens="C", amount="1500"), ALICE)
     assert consignation["file_name"].startswith("justificatif-de-paiement-")
