@@ -29,11 +29,11 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 import requests
 
+from benchkit import clean_up, ms, new_database, new_vhost, pct
 from consignations_shared.testing import free_port, procfile_commands
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,14 +57,6 @@ def run_stubs() -> int:
     runner.wait()
     return 0
 
-
-def pct(values, p):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-def ms(values, p):
-    return f"{pct(values, p) * 1000:.1f}"
 
 
 def raw_disk_rate(data: bytes, count: int, folder: Path) -> float:
@@ -166,14 +158,11 @@ def main() -> int:
     from documents_service import samples
     from documents_service.testing import Internal
 
-    vhost = f"bench-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True)
-    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True)
+    vhost = new_vhost()
     workdir = Path(tempfile.mkdtemp(prefix="documents-bench-"))
-    db_name = f"bench_{uuid.uuid4().hex[:8]}"
+    db_name = None
     if args.database == "postgres":
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f'CREATE DATABASE "{db_name}"'], check=True)
-        database_url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{db_name}"
+        db_name, database_url = new_database()
     else:
         database_url = f"sqlite:///{workdir}/documents.db"
     gateway, documents_address = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
@@ -257,17 +246,7 @@ def main() -> int:
               f"{args.renderers} clients)")
         print(f"  p99 ratio busy/idle: {pct(busy, 99) / pct(idle, 99):.2f} (goal <= 3)")
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
-        if args.database == "postgres":
-            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
-                            f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'], check=False)
+        clean_up(processes, vhost, db_name)
         subprocess.run(["rm", "-rf", str(workdir)], check=False)
     return 0
 

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import requests
 
+from benchkit import clean_up, ms, new_database, new_vhost, pct
 from consignations_shared.testing import free_port, procfile_commands
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,14 +76,11 @@ def main() -> int:
 
     hash_threads = args.hash_concurrency or int(os.environ.get("IDENTITY_HASH_CONCURRENCY") or default_hash_concurrency())
 
-    vhost = f"bench-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True)
-    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True)
+    vhost = new_vhost()
     workdir = Path(tempfile.mkdtemp(prefix="login-bench-"))
-    db_name = f"bench_{uuid.uuid4().hex[:8]}"
+    db_name = None
     if args.database == "postgres":
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", f'CREATE DATABASE "{db_name}"'], check=True)
-        database_url = f"postgresql+psycopg2://postgres@127.0.0.1:5432/{db_name}"
+        db_name, database_url = new_database()
     else:
         database_url = f"sqlite:///{workdir}/identity.db"
     gateway = f"127.0.0.1:{free_port()}"
@@ -125,17 +123,7 @@ def main() -> int:
         print(f"unrelated identity RPC, during logins:           p50 {ms(busy, 50)} ms, p99 {ms(busy, 99)} ms ({len(busy)} calls)")
         print(f"  p99 ratio busy/idle: {pct(busy, 99) / pct(idle, 99):.2f} (goal <= 3)")
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=False)
-        if args.database == "postgres":
-            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc",
-                            f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)'], check=False)
+        clean_up(processes, vhost, db_name)
     return 0
 
 
@@ -234,14 +222,6 @@ def load(base: str, emails: list[str], seconds: float, connections: int) -> tupl
         stop.set()
     return rate, "python threads"
 
-
-def pct(values: list[float], p: int) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))]
-
-
-def ms(values: list[float], p: int) -> str:
-    return f"{pct(values, p) * 1000:.1f}"
 
 
 if __name__ == "__main__":
