@@ -1,0 +1,175 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from consignations_shared.errors import ValidationFailed
+from demandes_service.domain import fields as f
+from demandes_service.domain.catalogue import procedure
+
+TODAY = date(2025, 10, 15)
+IBAN = "FR76 3000 6000 0112 3456 7890 189"
+ARS_MESSAGE = ("Si vous êtes nés avant le 1er janvier 1998, il ne faut donc pas effectuer de demande de "
+               "reversement à la Caisse des Dépôts. En effet, les allocations de rentrée scolaire antérieures "
+               "à cette date étaient versées directement aux parents par les organismes déposants.")
+ARS_OK = {"last_name": "Dupont", "first_name": "Éloïse", "birth_date": "14/09/2003", "address": "1 rue de la Paix",
+          "postal_code": "75002", "city": "Paris", "country": "FR", "tax_residence": "true",
+          "account_holder": "MME ELOISE DUPONT", "iban": IBAN, "bic": "BNPAFRPPXXX"}
+
+
+def check(code, form, complete=True):
+    return f.validate_fields(procedure(code), form, complete=complete, today=TODAY)
+
+
+def test_complete_ars_is_clean():
+    values, errors = check("ARS_D", ARS_OK)
+    assert errors == {}
+    assert values["birth_date"] == date(2003, 9, 14) and values["iban"] == "FR7630006000011234567890189"
+    assert values["tax_residence"] is True and values["caf_msa_number"] is None
+    assert f.to_json(values)["birth_date"] == "2003-09-14"
+
+
+def test_mandatory_fields_only_on_suivant():
+    values, errors = check("SAISIE_IMMO_D", {"company_name": "ACME"}, complete=False)
+    assert errors == {} and values["company_name"] == "ACME"
+    _, errors = check("SAISIE_IMMO_D", {"company_name": "ACME"}, complete=True)
+    assert errors == {"legal_form": "Le champ « Forme juridique » est obligatoire.",
+                      "account_holder": "Le champ « Titulaire du compte bancaire » est obligatoire.",
+                      "iban": "Le champ « IBAN » est obligatoire.", "bic": "Le champ « BIC » est obligatoire."}
+
+
+def test_enregistrer_still_checks_what_was_typed():
+    _, errors = check("SAISIE_IMMO_D", {"iban": "FR76 1234"}, complete=False)
+    assert errors == {"iban": f.IBAN_INVALID}
+
+
+def test_unknown_field_refused():
+    _, errors = check("SAISIE_IMMO_D", {"amount": "10"}, complete=False)
+    assert errors == {"amount": "Ce champ n'existe pas pour cette démarche."}
+
+
+@pytest.mark.parametrize("value", [IBAN, "fr7630006000011234567890189", "DE89370400440532013000"])
+def test_iban_good(value):
+    assert f.check_value(procedure("ARS_D").field("iban"), value).isupper()
+
+
+@pytest.mark.parametrize("value, message", [
+    ("FR7630006000011234567890188", f.IBAN_CHECKSUM), ("FR76 3000", f.IBAN_INVALID), ("hello", f.IBAN_INVALID),
+    (12, f.IBAN_INVALID)])
+def test_iban_bad(value, message):
+    _, errors = check("ARS_D", {"iban": value}, complete=False)
+    assert errors == {"iban": message}
+
+
+@pytest.mark.parametrize("value, clean", [("BNPAFRPPXXX", "BNPAFRPPXXX"), ("bnpa fr pp", "BNPAFRPP")])
+def test_bic_good(value, clean):
+    values, errors = check("ARS_D", {"bic": value}, complete=False)
+    assert errors == {} and values["bic"] == clean
+
+
+@pytest.mark.parametrize("value", ["BNPA", "BNPAFRPPXX", "12PAFRPP", "BNPA99PP"])
+def test_bic_bad(value):
+    _, errors = check("ARS_D", {"bic": value}, complete=False)
+    assert errors == {"bic": f.BIC_INVALID}
+
+
+@pytest.mark.parametrize("value, clean", [("1 500,50", "1500.50"), ("1500.5", "1500.50"), ("0,01", "0.01"),
+                                          (250, "250.00"), (Decimal("12.3"), "12.30"), ("1\u202f000 €", "1000.00")])
+def test_amount_good(value, clean):
+    values, errors = check("JEUX_VIDEO_C", {"amount": value}, complete=False)
+    assert errors == {} and values["amount"] == Decimal(clean)
+
+
+@pytest.mark.parametrize("value, message", [
+    ("0", f.AMOUNT_NOT_POSITIVE), ("0,00", f.AMOUNT_NOT_POSITIVE), ("-5", f.AMOUNT_INVALID),
+    ("12,345", f.AMOUNT_DECIMALS), ("abc", f.AMOUNT_INVALID), (12.5, f.AMOUNT_INVALID), ("1e3", f.AMOUNT_INVALID),
+    ("1000000000", "Le montant ne doit pas dépasser 999\u202f999\u202f999,99 €.")])
+def test_amount_bad(value, message):
+    _, errors = check("JEUX_VIDEO_C", {"amount": value}, complete=False)
+    assert errors == {"amount": message}
+
+
+@pytest.mark.parametrize("value", ["2003-09-14", "14/09/2003", "1/1/2003"])
+def test_date_good(value):
+    values, errors = check("ARS_D", {"birth_date": value}, complete=False)
+    assert errors == {} and values["birth_date"].year == 2003
+
+
+@pytest.mark.parametrize("value, message", [("31/02/2003", f.DATE_INVALID), ("2003/09/14", f.DATE_INVALID),
+                                            ("demain", f.DATE_INVALID), ("16/10/2025", f.DATE_IN_FUTURE)])
+def test_date_bad(value, message):
+    _, errors = check("ARS_D", {"birth_date": value}, complete=False)
+    assert errors == {"birth_date": message}
+
+
+def test_choice_boolean_country_legal_form():
+    values, errors = check("AM_EXPERTISE_JUD_C", {"department": "67"}, complete=False)
+    assert errors == {} and values["department"] == "67"
+    _, errors = check("AM_EXPERTISE_JUD_C", {"department": "75"}, complete=False)
+    assert errors == {"department": "Veuillez choisir une valeur dans la liste."}
+    values, errors = check("ARS_D", {"tax_residence": "non", "country": "be"}, complete=False)
+    assert errors == {} and values["tax_residence"] is False and values["country"] == "BE"
+    _, errors = check("ARS_D", {"tax_residence": "peut-être", "country": "XX"}, complete=False)
+    assert errors == {"tax_residence": "Veuillez répondre par oui ou par non.", "country": "Ce pays n'existe pas."}
+    _, errors = check("SAISIE_IMMO_D", {"legal_form": "SARLX"}, complete=False)
+    assert errors == {"legal_form": "Veuillez choisir une forme juridique dans la liste."}
+
+
+def test_text_rules():
+    _, errors = check("SAISIE_IMMO_D", {"company_name": "x" * 121, "transfer_label": "a\x00b"}, complete=False)
+    assert errors == {"company_name": "Le champ « Nom de la structure » ne doit pas dépasser 120 caractères.",
+                      "transfer_label": "Le champ « Libellé du virement » contient des caractères non autorisés."}
+    _, errors = check("AM_EXPERTISE_JUD_C", {"case_number": "23/01234"}, complete=False)
+    assert errors == {}
+    _, errors = check("AM_EXPERTISE_JUD_C", {"case_number": "23#01234"}, complete=False)
+    assert "numéro RG" in errors["case_number"]
+
+
+def test_residence_country_required_only_when_not_tax_resident():
+    _, errors = check("ARS_D", {**ARS_OK, "tax_residence": "false"})
+    assert errors == {"residence_country": "Le champ « Pays de résidence » est obligatoire."}
+    _, errors = check("ARS_D", {**ARS_OK, "tax_residence": "false", "residence_country": "BE"})
+    assert errors == {}
+
+
+@pytest.mark.parametrize("complete", [False, True])
+def test_ars_born_before_1998_is_refused(complete):
+    _, errors = check("ARS_D", {**ARS_OK, "birth_date": "31/12/1997"}, complete=complete)
+    assert errors == {"birth_date": ARS_MESSAGE}
+    _, errors = check("ARS_D", {**ARS_OK, "birth_date": "01/01/1998"}, complete=complete)
+    assert errors == {}
+
+
+@pytest.mark.parametrize("holder", ["Eloise Dupont", "DUPONT ELOISE", "M. Dupont Éloïse", "dupont éloïse marie"])
+def test_holder_matching_the_applicant(holder):
+    _, errors = check("ARS_D", {**ARS_OK, "account_holder": holder})
+    assert errors == {}
+
+
+@pytest.mark.parametrize("holder", ["Marie Dupont", "M OU MME DUPONT ELOISE", "Dupont", "SCI Les Lilas"])
+def test_holder_mismatch_refused(holder):
+    _, errors = check("ESM_D" if holder == "Dupont" else "ARS_D",
+                      {**ARS_OK, "account_holder": holder,
+                       **({"activity": "SPECTACLE"} if holder == "Dupont" else {})})
+    assert errors == {"account_holder": "Le compte bancaire doit être à votre nom et non à celui d'un tiers "
+                      "(parents, amis...) : le titulaire du compte doit correspondre à vos nom et prénom."}
+
+
+def test_jeux_video_child_under_16_at_competition():
+    form = {"child_birth_date": "2005-01-01", "competition_date": "2024-06-01"}
+    _, errors = check("JEUX_VIDEO_C", form, complete=False)
+    assert "moins de 16 ans" in errors["child_birth_date"]
+    _, errors = check("JEUX_VIDEO_C", {**form, "child_birth_date": "2010-01-01"}, complete=False)
+    assert errors == {}
+
+
+def test_require_valid_raises_validation_failed():
+    with pytest.raises(ValidationFailed) as err:
+        f.require_valid(procedure("SAISIE_IMMO_D"), {"bic": "nope"}, complete=False)
+    assert err.value.fields == {"bic": f.BIC_INVALID} and err.value.message == f.BIC_INVALID
+
+
+def test_masked_iban_keeps_last_four():
+    assert f.masked_iban(IBAN) == "**** **** **** **** **** ***0 189"
+    assert f.masked_iban("FR7630006000011234567890189").replace(" ", "").endswith("0189")
+    assert f.masked_iban("") == ""

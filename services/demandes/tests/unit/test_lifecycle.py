@@ -1,0 +1,89 @@
+from datetime import datetime, timezone
+
+import pytest
+
+from consignations_shared.errors import Conflict
+from demandes_service.domain import lifecycle as lc
+
+ALLOWED = [
+    ("DRAFT", "SUBMITTED", "C"), ("DRAFT", "SUBMITTED", "D"),
+    ("SUBMITTED", "AWAITING_COMPLEMENT", "C"), ("SUBMITTED", "AWAITING_COMPLEMENT", "D"),
+    ("SUBMITTED", "AWAITING_FUNDS", "C"),
+    ("SUBMITTED", "VALIDATED", "C"), ("SUBMITTED", "VALIDATED", "D"),
+    ("SUBMITTED", "REJECTED", "C"), ("SUBMITTED", "REJECTED", "D"),
+    ("AWAITING_COMPLEMENT", "SUBMITTED", "C"), ("AWAITING_COMPLEMENT", "SUBMITTED", "D"),
+    ("AWAITING_COMPLEMENT", "REJECTED", "C"), ("AWAITING_COMPLEMENT", "REJECTED", "D"),
+    ("AWAITING_FUNDS", "SUBMITTED", "C"), ("AWAITING_FUNDS", "REJECTED", "C"),
+]
+
+
+@pytest.mark.parametrize("state, target, sens", ALLOWED)
+def test_allowed_transitions(state, target, sens):
+    assert lc.transition(state, target, sens) == target
+
+
+def test_exactly_these_transitions_are_allowed():
+    allowed = {(s, t, d) for s in lc.STATES for t in lc.STATES for d in "CD"
+               if _ok(s, t, d)}
+    assert allowed == set(ALLOWED)
+
+
+def _ok(state, target, sens):
+    try:
+        lc.transition(state, target, sens)
+        return True
+    except Conflict:
+        return False
+
+
+@pytest.mark.parametrize("state, target", [
+    ("DRAFT", "VALIDATED"), ("DRAFT", "REJECTED"), ("VALIDATED", "REJECTED"), ("REJECTED", "SUBMITTED"),
+    ("AWAITING_COMPLEMENT", "VALIDATED"), ("SUBMITTED", "DRAFT"), ("VALIDATED", "DRAFT"),
+])
+def test_forbidden_transitions(state, target):
+    with pytest.raises(Conflict) as err:
+        lc.transition(state, target, "C")
+    assert "ne peut pas passer à l'état" in err.value.message
+
+
+def test_awaiting_funds_refused_for_a_deconsignation():
+    with pytest.raises(Conflict) as err:
+        lc.transition("SUBMITTED", "AWAITING_FUNDS", "D")
+    assert err.value.message == "Seule une demande de consignation peut être mise en attente de fonds."
+    assert "AWAITING_FUNDS" not in lc.allowed_targets("SUBMITTED", "D")
+
+
+def test_unknown_state():
+    with pytest.raises(Conflict):
+        lc.transition("DRAFT", "ARCHIVED", "C")
+
+
+def test_labels_and_tabs_as_the_spec():
+    assert [lc.label(s) for s in lc.STATES] == ["Demande enregistrée", "Envoyé", "En attente complément",
+                                               "En attente de fonds", "Demande validée", "Demande rejetée"]
+    assert lc.label("VALIDATED", proof_available=True) == "Justificatif de déconsignation disponible"
+    assert [lc.TAB_LABELS[lc.tab(s)] for s in lc.STATES] == [
+        "Demandes brouillons", "Demandes transmises", "Demandes transmises", "Demandes transmises",
+        "Demandes validées", "Demandes rejetées"]
+
+
+def test_number_format():
+    assert lc.format_number("2008", 1029) == "102008000001029"
+    assert lc.format_number("2512", 999_999_999) == "102512999999999"
+    assert len(lc.format_number("2601", 1)) == 15 and lc.is_number("102008000001029")
+
+
+@pytest.mark.parametrize("yymm, seq", [("2013", 1), ("200", 1), ("2008", 0), ("2008", -1), ("2008", True)])
+def test_number_bad_input(yymm, seq):
+    with pytest.raises(ValueError):
+        lc.format_number(yymm, seq)
+
+
+def test_number_overflow_is_refused():
+    with pytest.raises(lc.NumberingExhausted):
+        lc.format_number("2008", 1_000_000_000)
+
+
+def test_yymm_in_french_time():
+    assert lc.yymm(datetime(2020, 8, 31, 21, 30, tzinfo=timezone.utc)) == "2008"
+    assert lc.yymm(datetime(2020, 8, 31, 22, 30, tzinfo=timezone.utc)) == "2009"
