@@ -16,3 +16,7 @@ def identity(method: str, *args, **kwargs):
 
 def accounts(method: str, *args, **kwargs):
     return call("accounts", method, *args, **kwargs)
+
+
+def demandes(method: str, *args, **kwargs):
+    return call("demandes", method, *args, **kwargs)

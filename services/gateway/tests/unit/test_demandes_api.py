@@ -1,0 +1,81 @@
+"""Procedures through the gateway, without broker nor demandes service: the acting person comes
+from the session (never from the query), login is required except for the legal form autocomplete."""
+import pytest
+import yaml
+
+from consignations_shared.errors import NotFound
+from gateway_service.app import create_app
+from gateway_service.settings import GatewaySettings
+
+PERSON = {"id": "alice", "email": "alice@example.com", "profile": "PARTICULIER", "is_staff": False}
+AUTH = {"Authorization": "Bearer token-alice"}
+
+
+class FakeRpc:
+    def __init__(self):
+        self.calls = []
+        self.answer = [{"code": "ARS_D"}]
+
+    def call(self, service, method, *args, correlation_id=None, **kwargs):
+        if (service, method) == ("identity", "resolve_session"):
+            if args[0] != "token-alice":
+                from consignations_shared.errors import Unauthenticated
+                raise Unauthenticated()
+            return {"session_id": "s1", "csrf_hash": "-", "person": PERSON}
+        self.calls.append((service, method, args))
+        if isinstance(self.answer, BaseException):
+            raise self.answer
+        return self.answer
+
+
+@pytest.fixture
+def rpc():
+    return FakeRpc()
+
+
+@pytest.fixture
+def client(rpc):
+    app = create_app(GatewaySettings.from_env({}), configure_logs=False)
+    app.extensions["rpc"] = rpc
+    return app.test_client()
+
+
+def test_procedures_are_those_of_the_session_person(client, rpc):
+    reply = client.get("/api/procedures?person=bob&profile=ADMINISTRATEUR", headers=AUTH)
+    assert reply.status_code == 200 and reply.get_json() == [{"code": "ARS_D"}]
+    assert rpc.calls == [("demandes", "procedures", (PERSON,))]
+
+
+def test_one_procedure(client, rpc):
+    rpc.answer = {"code": "ARS_D", "sens": "D"}
+    assert client.get("/api/procedures/ARS_D", headers=AUTH).get_json() == {"code": "ARS_D", "sens": "D"}
+    assert rpc.calls == [("demandes", "procedure", ("ARS_D",))]
+
+
+def test_an_unknown_procedure_is_a_french_404(client, rpc):
+    rpc.answer = NotFound("Cette démarche n'existe pas.")
+    reply = client.get("/api/procedures/NOPE", headers=AUTH)
+    assert reply.status_code == 404
+    assert reply.get_json()["error"]["message"] == "Cette démarche n'existe pas."
+
+
+@pytest.mark.parametrize("path", ["/api/procedures", "/api/procedures/ARS_D"])
+def test_procedures_need_a_session(client, rpc, path):
+    assert client.get(path).status_code == 401
+    assert client.get(path, headers={"Authorization": "Bearer other"}).status_code == 401
+    assert rpc.calls == []
+
+
+def test_legal_forms_are_public(client, rpc):
+    rpc.answer = [{"code": "SARL", "label": "SARL - Société à responsabilité limitée"}]
+    reply = client.get("/api/legal-forms?q=sarl")
+    assert reply.status_code == 200 and reply.get_json()[0]["code"] == "SARL"
+    assert rpc.calls == [("demandes", "legal_forms", ("sarl",))]
+    client.get("/api/legal-forms")
+    assert rpc.calls[-1] == ("demandes", "legal_forms", ("",))
+
+
+def test_the_procedures_are_documented(client):
+    document = yaml.safe_load(client.get("/api/openapi.yaml").get_data(as_text=True))
+    assert {"/api/procedures", "/api/procedures/{code}", "/api/legal-forms"} <= set(document["paths"])
+    assert "Procedure" in document["components"]["schemas"]
