@@ -139,11 +139,15 @@ def start_service(service_env, postgres_database):
         return container
 
     yield start
+    from consignations_shared.db import dispose_engine
+
     for container in reversed(containers):
         try:
             container.stop()
         except Exception:
             container.kill()
+        # Give the connections back: PostgreSQL allows ~100 and suites run in parallel.
+        dispose_engine(container.config["DATABASE_URL"])
 
 
 @pytest.fixture

@@ -69,7 +69,10 @@ def test_company_from_sign_up_to_finalised_account(system):
     assert locked.status_code == 409
 
     for browser in (admin, *people.values()):  # AC-2: once per person
-        assert browser.get("/api/account/welcome").json()["show"] is True
+        welcome = browser.get("/api/account/welcome").json()
+        assert welcome["show"] is True
+        assert {p["code"] for p in welcome["procedures"]} >= {"SAISIE_IMMO_D", "JEUX_VIDEO_C"}
+        assert "ARS_D" not in {p["code"] for p in welcome["procedures"]}
         assert browser.post("/api/account/welcome/seen").status_code == 200
         assert browser.get("/api/account/welcome").json()["show"] is False
     users = {u["email"]: u for u in admin.get("/api/account/users").json()}

@@ -4,9 +4,10 @@ are distinct and consecutive, and a rolled-back submission leaves no gap."""
 from datetime import datetime, timezone
 
 import eventlet
+import pytest
 from sqlalchemy.orm import Session
 
-from consignations_shared.db import get_engine
+from consignations_shared.db import dispose_engine, get_engine
 from consignations_shared.migrations import upgrade
 from demandes_service import numbering
 from demandes_service.models import RequestNumber
@@ -14,14 +15,15 @@ from demandes_service.models import RequestNumber
 NOW = datetime(2020, 8, 14, 10, 0, tzinfo=timezone.utc)
 
 
-def _engine(postgres_database):
+@pytest.fixture
+def engine(postgres_database):
     url = postgres_database("demandes")
     upgrade("demandes_service.migrations", url)
-    return get_engine(url)
+    yield get_engine(url)
+    dispose_engine(url)  # up to 20 connections: give them back to PostgreSQL
 
 
-def test_concurrent_submissions_get_consecutive_distinct_numbers(postgres_database):
-    engine = _engine(postgres_database)
+def test_concurrent_submissions_get_consecutive_distinct_numbers(engine):
     start = eventlet.event.Event()
 
     def submit():
@@ -41,8 +43,7 @@ def test_concurrent_submissions_get_consecutive_distinct_numbers(postgres_databa
         assert session.get(RequestNumber, "2008").last_sequence == 20
 
 
-def test_rolled_back_submissions_leave_no_gap(postgres_database):
-    engine = _engine(postgres_database)
+def test_rolled_back_submissions_leave_no_gap(engine):
 
     def submit(fail):
         with Session(engine) as session:

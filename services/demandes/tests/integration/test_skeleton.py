@@ -8,7 +8,9 @@ from demandes_service.service import DemandesService
 
 def test_demandes_service_migrates_starts_and_is_ready(start_service, rpc):
     container = start_service(DemandesService)
-    tables = inspect(create_engine(container.config["DATABASE_URL"])).get_table_names()
+    engine = create_engine(container.config["DATABASE_URL"])
+    tables = inspect(engine).get_table_names()
+    engine.dispose()
     assert {"outbox", "processed_events", "alembic_version"} <= set(tables)
     assert rpc.demandes.ping() == {"service": "demandes", "status": "ready",
                                    "checks": {"database": "ok", "broker": "ok"}}

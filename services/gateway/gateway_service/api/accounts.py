@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from ..auth import current_person, login_required
-from ..rpc_calls import accounts
+from ..rpc_calls import accounts, demandes
 from ..web import json_body
 
 bp = Blueprint("accounts", __name__, url_prefix="/api")
@@ -59,7 +59,12 @@ def wizard_finalise():
 @bp.get("/account/welcome")
 @login_required
 def welcome():
-    return jsonify(accounts("welcome", current_person()))
+    """The welcome page (AC-2) in one call: whether it is due, and the procedures it lists."""
+    person = current_person()
+    page = accounts("welcome", person)
+    page["procedures"] = [{"code": p["code"], "label": p["label"], "sens": p["sens"]}
+                          for p in demandes("procedures", person)] if page["show"] else []
+    return jsonify(page)
 
 
 @bp.post("/account/welcome/seen")
