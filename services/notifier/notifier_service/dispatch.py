@@ -390,17 +390,24 @@ def _text(payload: dict[str, Any], key: str) -> str:
     return " ".join(str(value).split()) if value is not None else ""
 
 
+def _email_request_owner(dispatcher: Dispatcher, envelope: Envelope, key: str, payload: dict[str, Any],
+                         template: str, context) -> bool:
+    """The common path of NO-8..NO-12, NO-14: the request's number checked, its owner found
+    (learned contact or identity's fallback), one e-mail. `context(contact)` adds the details."""
+    number = demande_number(payload, EVENTS[key])
+    contact = _recipient(dispatcher, envelope, template, payload["owner_person_id"])
+    if contact is None:
+        return False
+    return dispatcher.send_email(envelope, template, contact.email, {
+        "full_name": contact.full_name, "number": number, **context(contact),
+    })
+
+
 def demande_submitted(dispatcher: Dispatcher, envelope: Envelope) -> bool:
     """NO-8, event demandes.demande_submitted: « demande transmise », with its number (DM-5)."""
     key = "demandes.demande_submitted"
     payload = _event(envelope, key)
-    number = demande_number(payload, EVENTS[key])
-    contact = _recipient(dispatcher, envelope, "demande_submitted", payload["owner_person_id"])
-    if contact is None:
-        return False
-    return dispatcher.send_email(envelope, "demande_submitted", contact.email, {
-        "full_name": contact.full_name,
-        "number": number,
+    return _email_request_owner(dispatcher, envelope, key, payload, "demande_submitted", lambda contact: {
         "procedure_label": _text(payload, "procedure_label"),
         "sens_label": SENS_LABELS.get(_text(payload, "sens").upper(), ""),
         "submitted_on": _french_instant(payload.get("submitted_at"), envelope),
@@ -435,16 +442,8 @@ def demande_state_changed(dispatcher: Dispatcher, envelope: Envelope) -> bool:
     else:
         log.info("demande %s now %s: nothing to send", payload["demande_id"], to_state)
         return False
-    number = demande_number(payload, EVENTS[key])
-    contact = _recipient(dispatcher, envelope, template, payload["owner_person_id"])
-    if contact is None:
-        return False
-    return dispatcher.send_email(envelope, template, contact.email, {
-        "full_name": contact.full_name,
-        "number": number,
-        "procedure_label": _text(payload, "procedure_label"),
-        "reason": _text(payload, "reason"),
-        **extra,
+    return _email_request_owner(dispatcher, envelope, key, payload, template, lambda contact: {
+        "procedure_label": _text(payload, "procedure_label"), "reason": _text(payload, "reason"), **extra,
     })
 
 
@@ -452,31 +451,21 @@ def payment_proof_issued(dispatcher: Dispatcher, envelope: Envelope) -> bool:
     """NO-10, event documents.payment_proof_issued: « Justificatif de paiement disponible »."""
     key = "documents.payment_proof_issued"
     payload = _event(envelope, key)
-    number = demande_number(payload, EVENTS[key])
-    contact = _recipient(dispatcher, envelope, "payment_proof_available", payload["owner_person_id"])
-    if contact is None:
-        return False
-    return dispatcher.send_email(envelope, "payment_proof_available", contact.email, {
-        "full_name": contact.full_name, "number": number,
-    })
+    return _email_request_owner(dispatcher, envelope, key, payload, "payment_proof_available", lambda contact: {})
 
 
 def demande_reassigned(dispatcher: Dispatcher, envelope: Envelope) -> bool:
     """NO-12, event demandes.demande_reassigned: to the new owner (DM-8)."""
     key = "demandes.demande_reassigned"
     payload = _event(envelope, key)
-    number = demande_number(payload, EVENTS[key])
-    contact = _recipient(dispatcher, envelope, "demande_reassigned", payload["owner_person_id"])
-    if contact is None:
-        return False
-    by = payload.get("reassigned_by_person_id")
-    known_by = dispatcher.contacts.known(str(by)) if by and str(by) != contact.person_id else None
-    return dispatcher.send_email(envelope, "demande_reassigned", contact.email, {
-        "full_name": contact.full_name,
-        "number": number,
-        "procedure_label": _text(payload, "procedure_label"),
-        "reassigned_by": known_by.full_name if known_by else "",
-    })
+
+    def context(contact):
+        by = payload.get("reassigned_by_person_id")
+        known_by = dispatcher.contacts.known(str(by)) if by and str(by) != contact.person_id else None
+        return {"procedure_label": _text(payload, "procedure_label"),
+                "reassigned_by": known_by.full_name if known_by else ""}
+
+    return _email_request_owner(dispatcher, envelope, key, payload, "demande_reassigned", context)
 
 
 def access_deletion_requested(dispatcher: Dispatcher, envelope: Envelope) -> int:
@@ -510,10 +499,4 @@ def message_posted(dispatcher: Dispatcher, envelope: Envelope) -> bool:
     payload = _event(envelope, key)
     if _text(payload, "author_role").upper() != "GESTIONNAIRE":
         return False
-    number = demande_number(payload, EVENTS[key])
-    contact = _recipient(dispatcher, envelope, "new_message", payload["owner_person_id"])
-    if contact is None:
-        return False
-    return dispatcher.send_email(envelope, "new_message", contact.email, {
-        "full_name": contact.full_name, "number": number,
-    })
+    return _email_request_owner(dispatcher, envelope, key, payload, "new_message", lambda contact: {})

@@ -117,33 +117,30 @@ def test_replacement_keeps_versions(documents, internal, rpc):
 
 
 def test_summaries_and_proofs_render_off_the_hub(documents, rpc, amqp_uri):
-    """While the worker renders PDFs, an unrelated RPC of the same service still answers fast."""
+    """While the worker renders PDFs, an unrelated RPC of the same service keeps answering: some
+    answers arrive before even the first of the queued renders is done (an order, not a time)."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
     rpc.documents.render_summary(samples.snapshot(demande_id="dem-of-alice"), ALICE)  # warm
-    latencies, renders = [], []
+    events = []
 
     def render(version):
         with ClusterRpcProxy({"AMQP_URI": amqp_uri, "SERIALIZER": "json"}, timeout=60) as proxy:
-            started = time.perf_counter()
             proxy.documents.render_summary(samples.snapshot(demande_id="dem-of-alice", version=version), ALICE)
-            renders.append(time.perf_counter() - started)
+            events.append("render done")
 
     threads = [threading.Thread(target=render, args=(v,)) for v in range(2, 6)]
     for thread in threads:
         thread.start()
-    time.sleep(0.3)
     while any(t.is_alive() for t in threads):
-        started = time.perf_counter()
         assert len(rpc.documents.document_kinds()) == 9
-        latencies.append(time.perf_counter() - started)
+        events.append("answer")
         time.sleep(0.02)
     for thread in threads:
         thread.join()
-    assert len(renders) == 4 and latencies
-    # Four renders queue on one worker (seconds in all); the hub answers in milliseconds.
-    assert max(latencies) < 0.5, (max(latencies), renders)
-    assert sum(renders) > 4 * max(latencies)
+    assert events.count("render done") == 4
+    # A render that blocked the event loop would hold every answer until it finished.
+    assert events.index("render done") >= 3, events
 
 
 def test_payment_proof_over_rpc_and_its_download(documents, internal, rpc, spy):

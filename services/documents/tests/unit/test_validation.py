@@ -55,17 +55,14 @@ def test_a_png_with_a_broken_checksum_is_refused(tmp_path):
 
 def test_a_20000_by_20000_png_is_refused_without_decoding_it(tmp_path):
     import resource
-    import time
 
     bomb = samples.png_bomb(20_000, 20_000)
     assert len(bomb) < 100_000  # a few kilobytes that would decode to 400 million pixels
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
     with pytest.raises(FileRejected) as refused:
         check(tmp_path, bomb)
     assert refused.value.code == "image_too_large"
     assert "40 millions de pixels" in refused.value.message
-    assert time.perf_counter() - started < 1.0
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 50_000  # kB: nothing decoded
 
 
