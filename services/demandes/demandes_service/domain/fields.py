@@ -18,9 +18,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pycountry
-from stdnum import bic as stdnum_bic
-from stdnum import iban as stdnum_iban
-from stdnum.exceptions import InvalidChecksum, ValidationError
+from schwifty import BIC, IBAN
+from schwifty.exceptions import InvalidBBANChecksum, InvalidChecksumDigits, SchwiftyException
 
 from consignations_shared.errors import ValidationFailed
 
@@ -74,25 +73,24 @@ def masked_iban(iban: str | None) -> str:
 
 
 def check_iban(value: Any) -> str:
-    """The IBAN in compact upper-case form, or _Invalid."""
+    """The IBAN in compact upper-case form, or _Invalid (schwifty: length and structure of the
+    country, ISO 13616 mod 97 key, and the national key where one exists, e.g. the French RIB key)."""
+    if not isinstance(value, str):
+        raise _Invalid(IBAN_INVALID)
     try:
-        return stdnum_iban.validate(value)
-    except InvalidChecksum:
-        # stdnum checks the key first: only speak of the key when the rest is well formed.
-        number = stdnum_iban.compact(value)
-        try:
-            stdnum_iban.validate(number[:2] + stdnum_iban.calc_check_digits(number) + number[4:])
-        except (ValidationError, ValueError):
-            raise _Invalid(IBAN_INVALID) from None
+        return IBAN(value).compact
+    except (InvalidChecksumDigits, InvalidBBANChecksum):
         raise _Invalid(IBAN_CHECKSUM) from None
-    except (ValidationError, TypeError, AttributeError, ValueError):
+    except (SchwiftyException, ValueError):
         raise _Invalid(IBAN_INVALID) from None
 
 
 def check_bic(value: Any) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(BIC_INVALID)
     try:
-        return stdnum_bic.validate(value)
-    except (ValidationError, TypeError, AttributeError):
+        return BIC(value).compact
+    except (SchwiftyException, ValueError):
         raise _Invalid(BIC_INVALID) from None
 
 

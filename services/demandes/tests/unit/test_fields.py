@@ -67,7 +67,7 @@ def test_bic_good(value, clean):
     assert errors == {} and values["bic"] == clean
 
 
-@pytest.mark.parametrize("value", ["BNPA", "BNPAFRPPXX", "12PAFRPP", "BNPA99PP"])
+@pytest.mark.parametrize("value", ["BNPA", "BNPAFRPPXX", "BNPAZZPP", "BNPA99PP", "BNPAFR@P"])
 def test_bic_bad(value):
     _, errors = check("ARS_D", {"bic": value}, complete=False)
     assert errors == {"bic": f.BIC_INVALID}
