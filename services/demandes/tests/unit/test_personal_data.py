@@ -1,0 +1,169 @@
+import pytest
+from stdnum import luhn
+from stdnum.fr import nir, siret
+
+from demandes_service.domain import personal_data as pd
+from demandes_service.domain.personal_data import Finding, find_personal_data
+
+# (sentence, kind, excerpt expected)
+POSITIVES = [
+    # IBAN: spaced, compact, lowercase, other countries, glued to punctuation
+    ("Mon IBAN est FR76 3000 6000 0112 3456 7890 189.", "iban", "FR76 3000 6000 0112 3456 7890 189"),
+    ("iban : fr7630006000011234567890189, merci d'avance", "iban", "fr7630006000011234567890189"),
+    ("Virez sur (FR76-3000-6000-0112-3456-7890-189) svp", "iban", "FR76-3000-6000-0112-3456-7890-189"),
+    ("Compte allemand : DE89 3704 0044 0532 0130 00 ; merci.", "iban", "DE89 3704 0044 0532 0130 00"),
+    ("Le compte GB82WEST12345698765432 est le bon !", "iban", "GB82WEST12345698765432"),
+    ("Compte belge « BE68 5390 0754 7034 ».", "iban", "BE68 5390 0754 7034"),
+    ("IBAN\u00a0: FR76\u00a03000\u00a06000\u00a00112\u00a03456\u00a07890\u00a0189", "iban",
+     "FR76\u00a03000\u00a06000\u00a00112\u00a03456\u00a07890\u00a0189"),
+    ("Banque italienne IT60X0542811101000000123456.", "iban", "IT60X0542811101000000123456"),
+    ("Compte postal FR14 2004 1010 0505 0001 3M02 606 ?", "iban", "FR14 2004 1010 0505 0001 3M02 606"),
+    # the French national form of bank details (RIB), letters in the account number included
+    ("Mon RIB : 30006 00001 12345678901 89.", "iban", "30006 00001 12345678901 89"),
+    ("RIB postal 20041 01005 0500013M026 06, merci", "iban", "20041 01005 0500013M026 06"),
+    # payment cards: Visa 16/13, Mastercard 5x and 2x, Amex, with spaces or dashes
+    ("Ma carte bancaire : 4111 1111 1111 1111, expiration 12/26.", "card_number", "4111 1111 1111 1111"),
+    ("Prélevez la carte 4111-1111-1111-1111 !", "card_number", "4111-1111-1111-1111"),
+    ("Carte Mastercard 5555555555554444 (CB).", "card_number", "5555555555554444"),
+    ("La nouvelle carte 2221 0000 0000 0009 ; l'ancienne est expirée.", "card_number", "2221 0000 0000 0009"),
+    ("Amex n° 3782 822463 10005.", "card_number", "3782 822463 10005"),
+    ("Vieille Visa 4222222222222, toujours valable ?", "card_number", "4222222222222"),
+    ("carte 4970 1012 3456 7893 12/26 cvv 123", "card_number", "4970 1012 3456 7893"),
+    # NIR: spaced, compact, Corsica 2A / 2B, women
+    ("Mon numéro de sécurité sociale est 1 85 05 78 006 084 91.", "nir", "1 85 05 78 006 084 91"),
+    ("NIR : 185057800608491 ; merci.", "nir", "185057800608491"),
+    ("Sécu (2 85 05 78 006 084 41) de mon épouse", "nir", "2 85 05 78 006 084 41"),
+    ("Né en Corse : 1 85 05 2A 006 084 35.", "nir", "1 85 05 2A 006 084 35"),
+    ("Née à Bastia, 2 85 05 2b 006 084 " + nir.calc_check_digits("28505" + "2B" + "006084") + ", voilà.",
+     "nir", "2 85 05 2b 006 084 " + nir.calc_check_digits("28505" + "2B" + "006084")),
+    # phones: French forms, then international E.164
+    ("Appelez-moi au 06 12 34 56 78.", "phone", "06 12 34 56 78"),
+    ("Tél. 06.12.34.56.78, de préférence le matin", "phone", "06.12.34.56.78"),
+    ("Mon fixe : 01-23-45-67-89 !", "phone", "01-23-45-67-89"),
+    ("Joignable au 0612345678 ou par courrier.", "phone", "0612345678"),
+    ("Depuis l'étranger : +33 6 12 34 56 78.", "phone", "+33 6 12 34 56 78"),
+    ("Depuis l'étranger : +33 (0)6 12 34 56 78.", "phone", "+33 (0)6 12 34 56 78"),
+    ("Portable 0033 6 12 34 56 78, merci.", "phone", "0033 6 12 34 56 78"),
+    ("Numéro compact +33612345678.", "phone", "+33612345678"),
+    ("Appelez le 06 12 34 56 78 12 rue de la Paix", "phone", "06 12 34 56 78"),
+    ("Mon frère à Londres : +44 20 7946 0958.", "phone", "+44 20 7946 0958"),
+    ("Au Maroc : +212 6 61 23 45 67 ; en Belgique ensuite.", "phone", "+212 6 61 23 45 67"),
+    ("Tél. 09 70 80 90 10 (box).", "phone", "09 70 80 90 10"),
+    # e-mails
+    ("Écrivez-moi à jean.dupont@gmail.com.", "email", "jean.dupont@gmail.com"),
+    ("Contact : <marie-claire+cdc@exemple.co.uk>, merci", "email", "marie-claire+cdc@exemple.co.uk"),
+    ("Mon adresse (JEAN_DUPONT@Orange.FR) a changé.", "email", "JEAN_DUPONT@Orange.FR"),
+    ("Réponse à éloïse.dupont@laposte.net ; merci !", "email", "éloïse.dupont@laposte.net"),
+    ("Courriel : jean.dupont (at) gmail.com", "email", "jean.dupont (at) gmail.com"),
+    ("Écrivez à jean arobase gmail.com svp", "email", "jean arobase gmail.com"),
+]
+
+# Sentences a reply may legitimately contain: nothing must be found.
+REQUEST_NUMBER_PASSING_NIR_KEY = "102611000000073"  # a DM-5 number whose last 2 digits are a valid NIR key
+NEGATIVES = [
+    "Le montant est de 1 234,56 €.",
+    "Je vous ai viré 150000.00 euros hier.",
+    "Montant : 1.234.567,89 € (solde tout compte).",
+    "Total : 1 234 567,89 €, frais compris.",
+    "Concernant la demande 102611000000042, voici les pièces.",
+    f"Demande n°{REQUEST_NUMBER_PASSING_NIR_KEY} : merci de la traiter.",
+    "Ma demande (102008000001029) est-elle validée ?",
+    "Le jugement du 12/03/2024 est joint.",
+    "Audience fixée au 2024-03-12 à 14h30.",
+    "Rendez-vous le 01/02/2024, de 14h30 à 16h.",
+    "Signé le 01.02.2024 à Paris.",
+    "Le 12.03.2024 à 10.30, j'ai appelé.",
+    "SIRET 73282932000074 ; SIREN 732 829 320.",
+    "Notre SIRET : 443 061 841 00047.",  # passes Luhn, starts with 4
+    "SIRET 44306184100047, Kbis joint.",
+    "Société au SIRET 55210055400013.",  # passes Luhn, starts with 5
+    "Siège : 12 rue de la Paix, 75008 Paris.",
+    "Code postal 13001 (Marseille).",
+    "Dossier RG 21/01234 du tribunal judiciaire de Paris.",
+    "le dossier RG n° 21/01234, chambre 3",
+    "Réf. 2024/0012345 de l'étude.",
+    "Vous pouvez joindre vos conseillers au 01 58 50 89 88.",  # the service's own number (SPEC 7)
+    "Voir www.consignations.caissedesdepots.fr pour la procédure.",
+    "Je suis disponible de 9h à 12h et de 13h à 17h.",
+    "Mon numéro de sécurité sociale a une clé fausse : 1 85 05 78 006 084 36.",
+    "Une carte 4111 1111 1111 1112 ne passe pas Luhn.",
+    "Ceci n'est pas un IBAN : FR76 3000 6000 0112 3456 7890 188.",
+    "Ni un RIB : 30006 00001 12345678901 88.",
+    "Un BIC (BNPAFRPPXXX) et un ICS FR12ZZZ123456 ne sont pas des comptes.",
+    "Un e-mail incomplet : jean.dupont@ ou @gmail.",
+    "Facture 2024-001234 du 05/03/2024, article 700.",
+    "Soit 4 500,00 € le 05.03.2024 et 1 500 € le 06.03.2024.",
+    "La provision est de 2 000 € (deux mille euros) ; j'attends 30 jours.",
+]
+
+
+@pytest.mark.parametrize("text, kind, excerpt", POSITIVES)
+def test_personal_data_is_found(text, kind, excerpt):
+    findings = find_personal_data(text)
+    assert [(f.kind, f.excerpt) for f in findings] == [(kind, excerpt)]
+    assert text[findings[0].start:findings[0].end] == excerpt
+
+
+@pytest.mark.parametrize("text", NEGATIVES)
+def test_ordinary_replies_are_clean(text):
+    assert find_personal_data(text) == []
+    assert not pd.contains_personal_data(text)
+
+
+def test_enough_cases_of_each_kind():
+    assert len(POSITIVES) >= 25 and len(NEGATIVES) >= 25
+    assert {kind for _, kind, _ in POSITIVES} == set(pd.KINDS)
+
+
+def test_the_negative_cases_really_are_traps():
+    """The numbers above would pass a bare checksum: only the extra rules keep them out."""
+    assert nir.is_valid(REQUEST_NUMBER_PASSING_NIR_KEY)
+    for number in ("44306184100047", "55210055400013", "73282932000074"):
+        assert siret.is_valid(number) and luhn.is_valid(number)
+
+
+def test_several_findings_in_reading_order():
+    text = ("Bonjour, je suis joignable au 06 12 34 56 78 ou à jean.dupont@gmail.com ; "
+            "mon IBAN FR76 3000 6000 0112 3456 7890 189 et ma sécu 1 85 05 78 006 084 91, "
+            "carte 4111 1111 1111 1111. Demande 102611000000042 du 12/03/2024, 1 234,56 €.")
+    assert [f.kind for f in find_personal_data(text)] == ["phone", "email", "iban", "nir", "card_number"]
+
+
+def test_a_span_is_reported_once():
+    # The digits inside an IBAN or an e-mail are not also reported as a phone or a card.
+    assert [f.kind for f in find_personal_data("FR76 3000 6000 0112 3456 7890 189")] == ["iban"]
+    assert [f.kind for f in find_personal_data("0612345678@sfr.fr")] == ["email"]
+
+
+def test_findings_are_frozen_and_masked_for_logs():
+    finding = find_personal_data("Carte 4111 1111 1111 1111.")[0]
+    assert finding == Finding("card_number", 6, 25, "4111 1111 1111 1111")
+    with pytest.raises(AttributeError):
+        finding.kind = "phone"
+    assert finding.masked == "•••• •••• •••• ••11"
+    assert "jean" not in find_personal_data("jean@exemple.fr")[0].masked
+
+
+@pytest.mark.parametrize("text", ["", None, 42])
+def test_nothing_in_empty_or_non_text(text):
+    assert find_personal_data(text) == []
+
+
+def test_a_long_reply_full_of_numbers():
+    sentence = "Demande 102611000000042 du 12/03/2024 : 1 234,56 € réglés, SIRET 73282932000074. "
+    text = (sentence * 80)[:5000]
+    assert find_personal_data(text) == []
+    text = text[:4000] + " Mon portable : 06 12 34 56 78."
+    assert [(f.kind, f.start) for f in find_personal_data(text)] == [("phone", 4016)]
+
+
+def test_warning_is_french_and_names_the_kinds():
+    warning = pd.PERSONAL_DATA_WARNING
+    assert warning.startswith("Votre message n'a pas été transmis au service de gestion")
+    # the seed's own sentences (001, « Messagerie instantanée 4/4 »)
+    assert ("Il est important de ne pas saisir de données à caractère personnel lorsque vous "
+            "répondez à un message") in warning
+    assert "tout message comportant des données sensibles ne sera pas traité par le service de gestion" in warning
+    for word in ("coordonnées bancaires", "carte bancaire", "sécurité sociale", "téléphone",
+                 "adresse électronique"):
+        assert word in warning
