@@ -6,6 +6,7 @@ Each handler runs once per event (idempotent consumer)."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -104,3 +105,26 @@ def account_of_person(session: Session, person_id: str) -> dict | None:
         "account_id": account.id, "kind": account.kind, "company_name": account.company_name,
         "status": account.status, "profile": member.profile, "email": member.email,
     }
+
+
+def directories(session: Session, account_ids: Any) -> dict[str, dict]:
+    """For the other services (never exposed by the gateway): each account's kind and name and
+    its people (names, profiles, statuses), e.g. the owners' names of the « Mon suivi » board or
+    the people a request may be reassigned to. Unknown ids are left out."""
+    ids = sorted({str(i) for i in account_ids if i}) if isinstance(account_ids, (list, tuple)) else []
+    if not ids:
+        return {}
+    found: dict[str, dict] = {}
+    for account in session.execute(select(ClientAccount).where(ClientAccount.id.in_(ids))).scalars():
+        found[account.id] = {"account_id": account.id, "kind": account.kind,
+                             "company_name": account.company_name, "status": account.status, "people": []}
+    for member in session.execute(
+        select(AccountMember).where(AccountMember.account_id.in_(list(found)))
+        .order_by(AccountMember.last_name, AccountMember.first_name)
+    ).scalars():
+        found[member.account_id]["people"].append({
+            "person_id": member.person_id, "civility": member.civility, "last_name": member.last_name,
+            "first_name": member.first_name, "profile": member.profile, "status": member.status,
+            "can_submit": member.can_submit,
+        })
+    return found

@@ -44,6 +44,10 @@ class AccountsService(HealthEndpoints):
     def account_of_person(self, person_id):
         return opening.account_of_person(self.db, person_id)
 
+    @rpc
+    def directories(self, account_ids):
+        return opening.directories(self.db, account_ids)
+
     # --- wizard (AC-1) -------------------------------------------------------------------------
     @rpc
     def wizard_state(self, person):

@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consignations_shared.clock import Clock
 from consignations_shared.errors import Forbidden, NotFound
 from consignations_shared.outbox import OutboxWriter
 
-from .domain.lifecycle import PARIS
+from .domain.lifecycle import PARIS, REJECTED, VALIDATED
 from .models import Request
 
 NO_ACCOUNT = "Aucun compte client n'est associé à votre accès."
@@ -25,6 +26,16 @@ UNKNOWN_REQUEST = "Cette demande est introuvable."
 class AccountsPort(Protocol):
     def my_profile(self, person: dict) -> dict: ...
 
+    def directories(self, account_ids: list[str]) -> dict[str, dict]: ...
+
+
+class DocumentsPort(Protocol):
+    def documents_of_owner(self, owner_service: str, owner_id: str) -> list[dict]: ...
+
+    def render_summary(self, snapshot: dict, person: dict) -> dict: ...
+
+    def issue_payment_proof(self, snapshot: dict, person: dict) -> dict: ...
+
 
 @dataclass
 class DemandesContext:
@@ -32,6 +43,7 @@ class DemandesContext:
     outbox: OutboxWriter
     clock: Clock
     accounts: AccountsPort | None = None
+    documents: DocumentsPort | None = None
 
     def today(self) -> date:
         """Today in France (bounds the dates marked ``max: today``)."""
@@ -44,6 +56,10 @@ class Acting:
     account_id: str
     account_kind: str  # ENTREPRISE | PARTICULIER
     profile: str  # ADMINISTRATEUR | UTILISATEUR | CONSULTATION | PARTICULIER
+    can_submit: bool = True  # AC-7: an Utilisateur whose right was withdrawn prepares only
+    name: str = ""
+    email: str | None = None
+    company_name: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -69,15 +85,55 @@ def acting(ctx: DemandesContext, person: Any) -> Acting:
     if str(profile.get("person_id")) != str(person_id) or not profile.get("account_id"):
         raise Forbidden(NO_ACCOUNT)
     return Acting(person_id=str(person_id), account_id=str(profile["account_id"]),
-                  account_kind=profile.get("account_kind"), profile=profile.get("profile"))
+                  account_kind=profile.get("account_kind"), profile=profile.get("profile"),
+                  can_submit=profile.get("can_submit") is not False,
+                  name=full_name(profile), email=profile.get("email"), company_name=profile.get("company_name"))
 
 
-def request_to_act_on(ctx: DemandesContext, who: Acting, request_id: Any) -> Request:
+def full_name(person: dict | None) -> str:
+    """« Élodie Dupont » from a person's first and last names (empty when unknown)."""
+    if not isinstance(person, dict):
+        return ""
+    return " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p)
+
+
+def visible_to(who: Acting, request: Request) -> bool:
+    """DM-9: an administrator sees every request of the account, an Utilisateur and a particulier
+    their own, Consultation the validated and rejected ones of the account."""
+    if request.account_id != who.account_id or request.deleted_at is not None:
+        return False
+    if who.is_admin:
+        return True
+    if who.read_only:
+        return request.state in (VALIDATED, REJECTED)
+    return request.owner_person_id == who.person_id
+
+
+def request_to_read(ctx: DemandesContext, who: Acting, request_id: Any) -> Request:
+    """A request the acting person may see; any other id is simply unknown (no IDOR)."""
+    request = load_request(ctx, request_id)
+    if request is None or not visible_to(who, request):
+        raise NotFound(UNKNOWN_REQUEST)
+    return request
+
+
+def load_request(ctx: DemandesContext, request_id: Any, *, lock: bool = False) -> Request | None:
+    """The request as the database has it now. With `lock`, its row stays locked until the
+    transaction ends (PostgreSQL; SQLite transactions already hold the write lock)."""
+    if not isinstance(request_id, str) or not request_id or len(request_id) > 36:
+        return None
+    query = select(Request).where(Request.id == request_id).execution_options(populate_existing=True)
+    if lock:
+        query = query.with_for_update()
+    return ctx.session.execute(query).scalar_one_or_none()
+
+
+def request_to_act_on(ctx: DemandesContext, who: Acting, request_id: Any, *, lock: bool = False) -> Request:
     """A request the acting person may change (DM-9): their own, or any of their account for an
     administrator. Any other id is simply unknown (no IDOR); Consultation never acts."""
-    who.require_can_act()
-    request = ctx.session.get(Request, str(request_id)) if isinstance(request_id, str) and request_id else None
-    if request is None or request.account_id != who.account_id:
+    who.require_can_act()  # Consultation changes nothing, whatever the request (no oracle either)
+    request = load_request(ctx, request_id, lock=lock)
+    if request is None or request.account_id != who.account_id or request.deleted_at is not None:
         raise NotFound(UNKNOWN_REQUEST)
     if not who.is_admin and request.owner_person_id != who.person_id:
         raise NotFound(UNKNOWN_REQUEST)

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, DateTime, Integer, String
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -43,6 +44,72 @@ class Request(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     validated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     rejected_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the request entered its current state (the reminders count from there).
+    state_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The entered amount (procedures with an amount), copied from `values` to sort the board.
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    duplicated_from_id: Mapped[str | None] = mapped_column(String(36))
+    proof_document_id: Mapped[str | None] = mapped_column(String(36))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    deleted_by: Mapped[str | None] = mapped_column(String(36))
     version: Mapped[int] = mapped_column(Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("ix_requests_account_state", "account_id", "state"),)
+
+
+class RequestTransition(Base):
+    """One change of state of a request (DM-6): who, when, why."""
+
+    __tablename__ = "request_transitions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    from_state: Mapped[str] = mapped_column(String(30))
+    to_state: Mapped[str] = mapped_column(String(30))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    by_person_id: Mapped[str | None] = mapped_column(String(36))
+    by_role: Mapped[str] = mapped_column(String(20))  # CLIENT | GESTIONNAIRE | SYSTEM
+    by_name: Mapped[str | None] = mapped_column(String(210))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SubmissionKey(Base):
+    """An `Idempotency-Key` of a submission: the same key of the same person gives back the same
+    request (and number) instead of a second submission."""
+
+    __tablename__ = "submission_keys"
+
+    person_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Message(Base):
+    """A message of a request's thread (MS-1..MS-6): opened by a gestionnaire (or the reminder
+    job), answered by the client. Never edited once sent."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    request_id: Mapped[str] = mapped_column(ForeignKey("requests.id"), index=True)
+    author_role: Mapped[str] = mapped_column(String(20))  # GESTIONNAIRE | CLIENT | SYSTEM
+    author_person_id: Mapped[str | None] = mapped_column(String(36))
+    author_name: Mapped[str | None] = mapped_column(String(210))
+    subject_code: Mapped[str | None] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    in_reply_to: Mapped[str | None] = mapped_column(String(36))
+    attachments: Mapped[list] = mapped_column(JSON, default=list)  # document ids
+    posted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MessageRead(Base):
+    """A person has read a message (absent: unread; « marquer comme non lu » deletes the row)."""
+
+    __tablename__ = "message_reads"
+
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"), primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

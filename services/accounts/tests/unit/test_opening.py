@@ -52,3 +52,16 @@ def test_same_signup_announced_twice_under_two_event_ids(session):
 
 def test_unknown_person_has_no_account(session):
     assert account_of_person(session, "nobody") is None
+
+
+def test_directories_give_each_accounts_people_and_ignore_unknown_ids(session):
+    from accounts_service.opening import directories
+
+    first = open_draft_account(session, verified(), FrozenClock())
+    second = open_draft_account(session, verified("s-2", "p-2"), FrozenClock())
+    found = directories(session, [first, "unknown", second])
+    assert set(found) == {first, second}
+    assert found[first]["company_name"] == "ACME SAS" and found[first]["kind"] == "ENTREPRISE"
+    [person] = found[first]["people"]
+    assert person["person_id"] == "p-1" and person["profile"] == "ADMINISTRATEUR" and "email" not in person
+    assert directories(session, "not a list") == {} and directories(session, []) == {}

@@ -76,6 +76,12 @@ class Procedure:
     additional_documents_allowed: bool
     eligibility: tuple[dict, ...]
     summary_notice: str | None = None
+    holder_sections: frozenset[str] = frozenset()
+
+    @property
+    def holder_fields(self) -> tuple[str, ...]:
+        """The titulaire / holder fields a duplicate of a transmitted request keeps (DM-8)."""
+        return tuple(f.name for f in self.fields if f.section in self.holder_sections and f.type != "amount")
 
     @property
     def has_amount(self) -> bool:
@@ -253,7 +259,7 @@ def _parse_rules(raw, where: str, fields: dict[str, Field]) -> tuple[dict, ...]:
     return tuple(rules)
 
 
-def _parse_procedure(raw: dict, steps: tuple[dict, ...]) -> Procedure:
+def _parse_procedure(raw: dict, steps: tuple[dict, ...], holder_sections: frozenset[str] = frozenset()) -> Procedure:
     _require(isinstance(raw, dict), "catalogue", "a procedure must be a mapping")
     code = _text(raw.get("code"), "catalogue", "code")
     where = f"procedure {code}"
@@ -286,7 +292,7 @@ def _parse_procedure(raw: dict, steps: tuple[dict, ...]) -> Procedure:
                      amount_mode=raw["amount_mode"], steps=steps, sections=sections, fields=fields,
                      required_documents=required, optional_documents=optional, expected_documents=expected,
                      additional_documents_allowed=additional, eligibility=eligibility,
-                     summary_notice=raw.get("summary_notice"))
+                     summary_notice=raw.get("summary_notice"), holder_sections=holder_sections)
 
 
 def parse_catalogue(text: str) -> tuple[dict[str, Procedure], dict[str, str]]:
@@ -302,9 +308,12 @@ def parse_catalogue(text: str) -> tuple[dict[str, Procedure], dict[str, str]]:
     legal_forms = data.get("legal_forms") or []
     _require(all(isinstance(f, dict) and isinstance(f.get("code"), str) and isinstance(f.get("label"), str)
                  for f in legal_forms) and legal_forms, "catalogue", "legal_forms needs [{code, label}]")
+    holder_sections = data.get("holder_sections") or []
+    _require(isinstance(holder_sections, list) and all(isinstance(c, str) for c in holder_sections),
+             "catalogue", "holder_sections must be a list of section codes")
     procedures: dict[str, Procedure] = {}
     for raw in data.get("procedures") or ():
-        procedure = _parse_procedure(raw, steps)
+        procedure = _parse_procedure(raw, steps, frozenset(holder_sections))
         _require(procedure.code not in procedures, "catalogue", f"duplicate procedure {procedure.code}")
         procedures[procedure.code] = procedure
     _require(bool(procedures), "catalogue", "no procedures")

@@ -29,9 +29,11 @@ class FakeAccounts:
     def __init__(self):
         self.members = {}  # person id -> my_profile answer
 
-    def add(self, person_id, account_id, profile, kind="ENTREPRISE"):
+    def add(self, person_id, account_id, profile, kind="ENTREPRISE", first_name=None, last_name=None):
         self.members[person_id] = {"person_id": person_id, "account_id": account_id, "profile": profile,
-                                   "account_kind": kind, "status": "active", "can_submit": True}
+                                   "account_kind": kind, "status": "active", "can_submit": True,
+                                   "first_name": first_name or person_id.capitalize(),
+                                   "last_name": last_name or "Martin", "company_name": "ACME SAS"}
         return {"id": person_id, "email": f"{person_id}@example.com",
                 "profile": "PARTICULIER" if kind == "PARTICULIER" else "ENTREPRISE", "is_staff": False}
 
@@ -41,6 +43,46 @@ class FakeAccounts:
         if person["id"] not in self.members:
             raise Forbidden("Aucun compte client n'est associé à votre accès.")
         return dict(self.members[person["id"]])
+
+    def directories(self, account_ids):
+        found = {}
+        for member in self.members.values():
+            if member["account_id"] in account_ids:
+                entry = found.setdefault(member["account_id"], {
+                    "account_id": member["account_id"], "kind": member["account_kind"],
+                    "company_name": member["company_name"], "status": "active", "people": []})
+                entry["people"].append({k: member[k] for k in (
+                    "person_id", "first_name", "last_name", "profile", "status", "can_submit")})
+        return found
+
+
+class FakeDocuments:
+    """Stands in for the documents service: the documents of each request, as documents_of_owner
+    answers them, and the generated PDFs asked for."""
+
+    def __init__(self):
+        self.by_owner = {}
+        self.rendered = []
+
+    def attach(self, request_id, kind, page=None, status="attached", review=None, **extra):
+        document = {"id": f"doc-{len(self.by_owner.get(request_id, [])) + 1}-{request_id[:8]}", "kind": kind,
+                    "kind_label": kind.capitalize(), "page": page, "status": status, "review": review,
+                    "generated": False, "replaced_by_document_id": None, "file_name": f"{kind.lower()}.pdf",
+                    **extra}
+        self.by_owner.setdefault(request_id, []).append(document)
+        return document
+
+    def documents_of_owner(self, owner_service, owner_id):
+        assert owner_service == "demandes"
+        return [dict(d) for d in self.by_owner.get(owner_id, [])]
+
+    def render_summary(self, snapshot, person):
+        self.rendered.append(("summary", snapshot))
+        return {"id": "summary-" + snapshot["demande_id"], "kind": "SUMMARY", "version": snapshot["version"]}
+
+    def issue_payment_proof(self, snapshot, person):
+        self.rendered.append(("proof", snapshot))
+        return {"id": "proof-" + snapshot["demande_id"], "kind": "PAYMENT_PROOF"}
 
 
 @pytest.fixture
@@ -58,9 +100,14 @@ def accounts():
 
 
 @pytest.fixture
-def ctx(session, clock, accounts):
+def documents():
+    return FakeDocuments()
+
+
+@pytest.fixture
+def ctx(session, clock, accounts, documents):
     from consignations_shared.outbox import OutboxWriter
     from demandes_service.context import DemandesContext
 
     return DemandesContext(session=session, outbox=OutboxWriter("demandes", clock=clock), clock=clock,
-                           accounts=accounts)
+                           accounts=accounts, documents=documents)

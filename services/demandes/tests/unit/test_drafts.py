@@ -111,19 +111,22 @@ def test_only_drafts_can_be_saved(ctx, people):
         drafts.save_step(ctx, people["alice"], draft["id"], {"company_name": "X"})
 
 
-def test_two_saves_of_the_same_version_at_once_are_detected(engine, ctx, people, clock, accounts):
-    from sqlalchemy.orm import Session
-
-    from demandes_service.context import DemandesContext
+def test_a_save_that_loses_a_race_is_refused_and_nothing_is_half_written(ctx, people, monkeypatch):
+    """Two saves of the same draft at once: the loser's UPDATE matches no row of its version
+    (StaleDataError at commit); it gets a French Conflict and its session is clean."""
+    from sqlalchemy.orm.exc import StaleDataError
 
     draft = drafts.create_draft(ctx, people["alice"], "SAISIE_IMMO_D")
-    with Session(engine, expire_on_commit=False) as other_session:
-        other = DemandesContext(session=other_session, outbox=ctx.outbox, clock=clock, accounts=accounts)
-        stale = other_session.get(Request, draft["id"])  # loaded at version 1 (kept in its identity map)
-        assert stale.version == 1
-        other_session.commit()  # (ends the read; SQLite holds its write lock per transaction)
-        drafts.save_step(ctx, people["alice"], draft["id"], {"company_name": "First"})
-        with pytest.raises(Conflict):
-            drafts.save_step(other, people["alice"], draft["id"], {"company_name": "Second"})
+    real_commit = ctx.session.commit
+
+    def lose_the_race():
+        ctx.session.rollback()
+        raise StaleDataError("UPDATE statement on table 'requests' expected to update 1 row(s); 0 were matched.")
+
+    monkeypatch.setattr(ctx.session, "commit", lose_the_race)
+    with pytest.raises(Conflict) as refused:
+        drafts.save_step(ctx, people["alice"], draft["id"], {"company_name": "Second"})
+    assert refused.value.message == drafts.SAVED_ELSEWHERE
+    monkeypatch.setattr(ctx.session, "commit", real_commit)
     ctx.session.expire_all()
-    assert ctx.session.get(Request, draft["id"]).values["company_name"] == "First"
+    assert ctx.session.get(Request, draft["id"]).values == {}

@@ -1,0 +1,47 @@
+"""Who may do what with the documents of a request (asked by the documents service before every
+read, write or review; documents_service/contracts.py). DM-9 for reading; writing while the
+request is a draft or awaits a complement (DO-2, DO-5); reviewing for gestionnaires once the
+request is transmitted (DO-4)."""
+from __future__ import annotations
+
+from typing import Any
+
+from consignations_shared.errors import Forbidden, NotFound
+
+from .context import DemandesContext, acting, load_request, request_to_act_on, request_to_read
+from .domain import lifecycle
+
+UNKNOWN_DOCUMENT = "Ce document est introuvable."
+LOCKED = "Cette demande a été transmise : ses justificatifs ne peuvent plus être modifiés."
+STAFF_NO_WRITE = "Les gestionnaires ne déposent pas de justificatifs dans une demande."
+NOT_TO_REVIEW = "Cette demande n'est pas en cours d'instruction : ses documents ne se contrôlent pas."
+PROFILE_CANNOT = "Votre profil ne permet pas cette action."
+WRITABLE_STATES = (lifecycle.DRAFT, lifecycle.AWAITING_COMPLEMENT)
+REVIEWABLE_STATES = (lifecycle.SUBMITTED, lifecycle.AWAITING_COMPLEMENT, lifecycle.AWAITING_FUNDS)
+
+
+def authorize_document(ctx: DemandesContext, request_id: Any, person: Any, action: Any) -> bool:
+    try:
+        if isinstance(person, dict) and person.get("is_staff"):
+            request = load_request(ctx, request_id)
+            if request is None or request.deleted_at is not None or request.state == lifecycle.DRAFT:
+                raise NotFound(UNKNOWN_DOCUMENT)
+            if action == "read":
+                return True
+            if action == "review":
+                if request.state not in REVIEWABLE_STATES:
+                    raise Forbidden(NOT_TO_REVIEW)
+                return True
+            raise Forbidden(STAFF_NO_WRITE)
+        who = acting(ctx, person)
+        if action == "read":
+            request_to_read(ctx, who, request_id)
+            return True
+        if action == "write":
+            request = request_to_act_on(ctx, who, request_id)
+            if request.state not in WRITABLE_STATES:
+                raise Forbidden(LOCKED)
+            return True
+        raise Forbidden(PROFILE_CANNOT)
+    finally:
+        ctx.session.commit()

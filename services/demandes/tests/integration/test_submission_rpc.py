@@ -1,0 +1,118 @@
+"""Submissions over RPC on the real broker and PostgreSQL (DM-5), with stub accounts and documents
+services: 24 people submit at the same moment and get distinct consecutive numbers, one event
+each; the same Idempotency-Key sent twice at once gives one number; the board shows the result."""
+import re
+
+import eventlet
+import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
+from sqlalchemy import MetaData, func, select
+from sqlalchemy.orm import Session
+
+from consignations_shared.db import get_engine
+from consignations_shared.errors import NotFound
+from consignations_shared.plumbing import outbox
+from consignations_shared.rpc import rpc as rpc_entrypoint
+from demandes_service.models import Request
+from demandes_service.service import DemandesService
+
+SUBMITTERS = 24
+SAISIE = {"company_name": "ACME SAS", "legal_form": "SAS", "account_holder": "ACME SAS",
+          "iban": "FR7630006000011234567890189", "bic": "BNPAFRPPXXX"}
+PEOPLE = {f"p{n}": {"person_id": f"p{n}", "account_id": "acme", "account_kind": "ENTREPRISE",
+                    "profile": "UTILISATEUR", "can_submit": True, "status": "active",
+                    "first_name": "Agent", "last_name": f"N{n}"} for n in range(SUBMITTERS)}
+PEOPLE["intruder"] = {**PEOPLE["p0"], "person_id": "intruder", "account_id": "globex"}
+
+
+class StubAccounts:
+    name = "accounts"
+
+    @rpc_entrypoint
+    def my_profile(self, person):
+        return PEOPLE[person["id"]]
+
+    @rpc_entrypoint
+    def directories(self, account_ids):
+        people = [p for p in PEOPLE.values() if p["account_id"] in account_ids]
+        return {a: {"account_id": a, "kind": "ENTREPRISE", "company_name": "ACME SAS", "status": "active",
+                    "people": [p for p in people if p["account_id"] == a]} for a in account_ids}
+
+
+class StubDocuments:
+    name = "documents"
+
+    @rpc_entrypoint
+    def documents_of_owner(self, owner_service, owner_id):
+        return [{"id": "rib-" + owner_id, "kind": "RIB", "status": "attached", "page": None, "review": None,
+                 "generated": False, "file_name": "rib.pdf", "kind_label": "RIB"}]
+
+
+def person(person_id):
+    return {"id": person_id, "email": f"{person_id}@example.com", "profile": "ENTREPRISE", "is_staff": False}
+
+
+@pytest.fixture
+def demandes(start_service, postgres_database):
+    start_service(StubAccounts, metadata=MetaData())
+    start_service(StubDocuments, metadata=MetaData())
+    url = postgres_database("demandes")
+    start_service(DemandesService, database_url=url)
+    return get_engine(url)
+
+
+def test_concurrent_submitters_get_distinct_consecutive_numbers(demandes, rpc, amqp_uri):
+    drafts = {}
+    for person_id in PEOPLE:
+        if person_id == "intruder":
+            continue
+        draft = rpc.demandes.create_draft(person(person_id), "SAISIE_IMMO_D")
+        rpc.demandes.save_step(person(person_id), draft["id"], SAISIE, True)
+        drafts[person_id] = draft["id"]
+    start = eventlet.event.Event()
+
+    def submit(person_id, key=None):
+        start.wait()
+        with ClusterRpcProxy({"AMQP_URI": amqp_uri, "SERIALIZER": "json"}, timeout=30) as proxy:
+            return proxy.demandes.submit(person(person_id), drafts[person_id], key)
+
+    threads = [eventlet.spawn(submit, person_id) for person_id in drafts]
+    eventlet.sleep(0)
+    start.send(True)
+    numbers = [thread.wait()["number"] for thread in threads]
+    month = numbers[0][:6]
+    assert re.fullmatch(r"10\d{4}", month)
+    assert sorted(numbers) == [f"{month}{n:09d}" for n in range(1, SUBMITTERS + 1)]  # no gap, no duplicate
+    with Session(demandes) as session:
+        submitted_events = session.execute(select(func.count()).select_from(outbox)
+                                           .where(outbox.c.routing_key == "demandes.demande_submitted")).scalar_one()
+        assert submitted_events == SUBMITTERS
+        assert session.execute(select(func.count()).select_from(Request)
+                               .where(Request.state == "SUBMITTED")).scalar_one() == SUBMITTERS
+    page = rpc.demandes.board(person("p3"), {"tab": "TRANSMITTED"})
+    assert [i["number"] for i in page["items"]] and page["items"][0]["owner_name"] == "Agent N3"
+    assert page["items"][0]["amount"] == "Total" and page["items"][0]["state_label"] == "Envoyé"
+
+
+def test_the_same_key_twice_at_once_gives_one_submission(demandes, rpc, amqp_uri):
+    draft = rpc.demandes.create_draft(person("p1"), "SAISIE_IMMO_D")
+    rpc.demandes.save_step(person("p1"), draft["id"], SAISIE, True)
+    start = eventlet.event.Event()
+
+    def submit():
+        start.wait()
+        with ClusterRpcProxy({"AMQP_URI": amqp_uri, "SERIALIZER": "json"}, timeout=30) as proxy:
+            return proxy.demandes.submit(person("p1"), draft["id"], "retry-of-the-same-click")
+
+    threads = [eventlet.spawn(submit) for _ in range(5)]
+    eventlet.sleep(0)
+    start.send(True)
+    numbers = {thread.wait()["number"] for thread in threads}
+    assert len(numbers) == 1
+    with Session(demandes) as session:
+        assert session.execute(select(func.count()).select_from(outbox)
+                               .where(outbox.c.routing_key == "demandes.demande_submitted")).scalar_one() == 1
+    with pytest.raises(NotFound):  # another account's draft, asked directly over RPC
+        rpc.demandes.submit(person("intruder"), draft["id"], None)
+    with pytest.raises(NotFound):
+        rpc.demandes.detail(person("intruder"), draft["id"])
