@@ -1,13 +1,42 @@
 """Requests through the gateway (SPEC section 3): the acting person always comes from the
-session, never from the request body; the demandes service checks the rights."""
+session, never from the request body; the demandes service checks the rights (DM-9) and
+validates everything it is sent, so these views only parse, call and shape.
+
+The request routes are for clients: a gestionnaire's session gets a French 403 here (the back
+office has its own routes)."""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+import functools
+
+from flask import Blueprint, jsonify, redirect, request
+
+from consignations_shared.errors import Forbidden
 
 from ..auth import current_person, login_required
 from ..rpc_calls import demandes
+from ..web import json_body
 
 bp = Blueprint("demandes", __name__, url_prefix="/api")
+
+CLIENTS_ONLY = ("Les demandes se déposent depuis un espace client : un gestionnaire les consulte "
+                "depuis l'espace du service de gestion.")
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def client_required(view):
+    """After login_required: the session is a client's (a particulier or a person of a client
+    account), not a gestionnaire's."""
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_person().get("is_staff"):
+            raise Forbidden(CLIENTS_ONLY)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _as_client(method: str, *args):
+    return demandes(method, current_person(), *args)
 
 
 @bp.get("/legal-forms")
@@ -25,3 +54,121 @@ def procedures():
 @login_required
 def procedure(code):
     return jsonify(demandes("procedure", code))
+
+
+@bp.post("/demandes")
+@login_required
+@client_required
+def create_draft():
+    return jsonify(_as_client("create_draft", json_body().get("procedure_code"))), 201
+
+
+@bp.get("/demandes")
+@login_required
+@client_required
+def board():
+    """« Mon suivi » (DM-7): one tab in one call; every query parameter goes to the service,
+    which refuses the unknown ones."""
+    return jsonify(_as_client("board", request.args.to_dict()))
+
+
+@bp.get("/demandes/<demande_id>")
+@login_required
+@client_required
+def detail(demande_id):
+    return jsonify(_as_client("detail", demande_id))
+
+
+@bp.put("/demandes/<demande_id>/informations")
+@login_required
+@client_required
+def save_informations(demande_id):
+    """Step 1: « Enregistrer » (`complete` false), or « Suivant » (`complete: true`: mandatory
+    fields required, then step 2)."""
+    body = json_body()
+    return jsonify(_as_client("save_step", demande_id, body.get("values", {}), body.get("complete") is True))
+
+
+@bp.post("/demandes/<demande_id>/justificatifs/confirm")
+@login_required
+@client_required
+def confirm_documents(demande_id):
+    return jsonify(_as_client("confirm_documents", demande_id))
+
+
+@bp.put("/demandes/<demande_id>/step")
+@login_required
+@client_required
+def go_to_step(demande_id):
+    return jsonify(_as_client("go_to_step", demande_id, json_body().get("step")))
+
+
+@bp.post("/demandes/<demande_id>/submit")
+@login_required
+@client_required
+def submit(demande_id):
+    return jsonify(_as_client("submit", demande_id, request.headers.get(IDEMPOTENCY_HEADER) or None))
+
+
+@bp.post("/demandes/<demande_id>/duplicate")
+@login_required
+@client_required
+def duplicate(demande_id):
+    return jsonify(_as_client("duplicate", demande_id)), 201
+
+
+@bp.delete("/demandes/<demande_id>")
+@login_required
+@client_required
+def delete(demande_id):
+    return jsonify(_as_client("delete", demande_id))
+
+
+@bp.get("/demandes/<demande_id>/reassign-candidates")
+@login_required
+@client_required
+def reassign_candidates(demande_id):
+    return jsonify(_as_client("reassign_candidates", demande_id))
+
+
+@bp.post("/demandes/<demande_id>/reassign")
+@login_required
+@client_required
+def reassign(demande_id):
+    return jsonify(_as_client("reassign", demande_id, json_body().get("person_id")))
+
+
+@bp.post("/demandes/<demande_id>/complete")
+@login_required
+@client_required
+def complete(demande_id):
+    return jsonify(_as_client("complete", demande_id))
+
+
+@bp.get("/demandes/<demande_id>/summary")
+@login_required
+@client_required
+def summary(demande_id):
+    return jsonify(_as_client("summary_document", demande_id))
+
+
+@bp.get("/demandes/<demande_id>/summary.pdf")
+@login_required
+@client_required
+def summary_pdf(demande_id):
+    """A link of the portal: the PDF summary through the documents download route."""
+    return redirect(_as_client("summary_document", demande_id)["download_path"], 302)
+
+
+@bp.get("/demandes/<demande_id>/proof")
+@login_required
+@client_required
+def proof(demande_id):
+    return jsonify(_as_client("proof_document", demande_id))
+
+
+@bp.get("/demandes/<demande_id>/proof.pdf")
+@login_required
+@client_required
+def proof_pdf(demande_id):
+    return redirect(_as_client("proof_document", demande_id)["download_path"], 302)
