@@ -13,7 +13,7 @@ EVENTS_EXCHANGE = "consignations.events"  # topic; routing key "<source>.<type>"
 COMMANDS_EXCHANGE = "consignations.commands"  # direct; routing key "<target>.<command>", private
 
 # Past-tense snake_case ("signup_verified", "payment_proof_issued"); irregular participles listed.
-_EVENT_TYPE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*_?([a-z]+ed|sent|paid|made|done|set)$")
+_EVENT_TYPE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*_?([a-z]+ed|sent|paid|made|done|set|read|seen|written|given|taken)$")
 _COMMAND_NAME = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
 

@@ -4,4 +4,6 @@ import sys
 
 from consignations_shared.runner import main
 
-sys.exit(main("demandes"))
+from demandes_service.cli import COMMANDS
+
+sys.exit(main("demandes", commands=COMMANDS))

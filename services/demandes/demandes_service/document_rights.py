@@ -1,23 +1,27 @@
 """Who may do what with the documents of a request (asked by the documents service before every
 read, write or review; documents_service/contracts.py). DM-9 for reading; writing while the
-request is a draft or awaits a complement (DO-2, DO-5); reviewing for gestionnaires once the
-request is transmitted (DO-4)."""
+request is a draft or awaits a complement (DO-2, DO-5), or, once a gestionnaire has written in
+its thread, to join documents to a reply (MS-6); reviewing for gestionnaires once the request is
+transmitted (DO-4); gestionnaires also join files to their messages (MS-6)."""
 from __future__ import annotations
 
 from typing import Any
 
 from consignations_shared.errors import Forbidden, NotFound
 
+from sqlalchemy import exists, select
+
 from .context import DemandesContext, acting, load_request, request_to_act_on, request_to_read
 from .domain import lifecycle
+from .models import Message
 
 UNKNOWN_DOCUMENT = "Ce document est introuvable."
 LOCKED = "Cette demande a été transmise : ses justificatifs ne peuvent plus être modifiés."
-STAFF_NO_WRITE = "Les gestionnaires ne déposent pas de justificatifs dans une demande."
 NOT_TO_REVIEW = "Cette demande n'est pas en cours d'instruction : ses documents ne se contrôlent pas."
 PROFILE_CANNOT = "Votre profil ne permet pas cette action."
 WRITABLE_STATES = (lifecycle.DRAFT, lifecycle.AWAITING_COMPLEMENT)
 REVIEWABLE_STATES = (lifecycle.SUBMITTED, lifecycle.AWAITING_COMPLEMENT, lifecycle.AWAITING_FUNDS)
+REPLY_STATES = (lifecycle.SUBMITTED, lifecycle.AWAITING_FUNDS)
 
 
 def authorize_document(ctx: DemandesContext, request_id: Any, person: Any, action: Any) -> bool:
@@ -32,16 +36,25 @@ def authorize_document(ctx: DemandesContext, request_id: Any, person: Any, actio
                 if request.state not in REVIEWABLE_STATES:
                     raise Forbidden(NOT_TO_REVIEW)
                 return True
-            raise Forbidden(STAFF_NO_WRITE)
+            if action == "write":  # attachments of the gestionnaire's messages
+                return True
+            raise Forbidden(PROFILE_CANNOT)
         who = acting(ctx, person)
         if action == "read":
             request_to_read(ctx, who, request_id)
             return True
         if action == "write":
             request = request_to_act_on(ctx, who, request_id)
-            if request.state not in WRITABLE_STATES:
-                raise Forbidden(LOCKED)
-            return True
+            if request.state in WRITABLE_STATES:
+                return True
+            if request.state in REPLY_STATES and _thread_opened(ctx, request.id):
+                return True
+            raise Forbidden(LOCKED)
         raise Forbidden(PROFILE_CANNOT)
     finally:
         ctx.session.commit()
+
+
+def _thread_opened(ctx: DemandesContext, request_id: str) -> bool:
+    return ctx.session.execute(select(exists().where(
+        Message.request_id == request_id, Message.author_role.in_(("GESTIONNAIRE", "SYSTEM"))))).scalar()

@@ -48,6 +48,9 @@ class Request(Base):
     state_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The entered amount (procedures with an amount), copied from `values` to sort the board.
     amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    # The client's name when the request was transmitted (company, or the particulier's name):
+    # the back office searches and sorts on it without asking the accounts service per row.
+    client_name: Mapped[str | None] = mapped_column(String(210), index=True)
     duplicated_from_id: Mapped[str | None] = mapped_column(String(36))
     proof_document_id: Mapped[str | None] = mapped_column(String(36))
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

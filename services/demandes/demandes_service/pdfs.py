@@ -8,7 +8,7 @@ from typing import Any
 
 from consignations_shared.errors import Conflict
 
-from .context import DemandesContext, acting, full_name, request_to_read
+from .context import DemandesContext, acting, full_name, load_request, request_to_read
 from .domain import catalogue, lifecycle, presentation
 from .models import Request
 from .views import iso, people_of_account, state_label
@@ -65,4 +65,18 @@ def proof_document(ctx: DemandesContext, person: Any, request_id: Any) -> dict[s
     request = request_to_read(ctx, who, request_id)
     if request.state != lifecycle.VALIDATED:
         raise Conflict(NO_PROOF_YET)
-    return ctx.documents.issue_payment_proof(request_snapshot(ctx, request), person)
+    return issue_missing_proof(ctx, request, person)
+
+
+def issue_missing_proof(ctx: DemandesContext, request: Request, person: dict) -> dict[str, Any]:
+    """The proof of a validated request (issued once by the documents service, the same document
+    afterwards), recorded on the request so the board shows « Justificatif de déconsignation
+    disponible »."""
+    proof = ctx.documents.issue_payment_proof(request_snapshot(ctx, request), person)
+    stored = load_request(ctx, request.id, lock=True)
+    if stored is not None and stored.proof_document_id != proof["id"]:
+        stored.proof_document_id = proof["id"]
+        ctx.session.commit()
+    else:
+        ctx.session.rollback()
+    return proof

@@ -2,13 +2,20 @@
 
 Every RPC that reads or changes requests takes `person`, the acting person as the gateway
 resolved it from the session."""
+import os
+
+from nameko.timer import timer
+
 from consignations_shared.health import HealthEndpoints
 from consignations_shared.providers import Correlation, DatabaseSession, Outbox, ServiceClock
 from consignations_shared.rpc import TimedRpcProxy, rpc
 
-from . import board, document_rights, drafts, ownership, pdfs, submission
+from . import backoffice, board, document_rights, drafts, ownership, pdfs, submission, threads
 from . import procedures as catalogue_views
+from .cli import reminder_delays
 from .context import DemandesContext
+
+REMINDER_INTERVAL = float(os.environ.get("DEMANDES_REMINDER_INTERVAL", "3600"))  # seconds
 
 
 class DemandesService(HealthEndpoints):
@@ -100,3 +107,63 @@ class DemandesService(HealthEndpoints):
     @rpc
     def authorize_document(self, owner_id, person, action):
         return document_rights.authorize_document(self._context(), owner_id, person, action)
+
+    # --- messages (MS-1..MS-6) -----------------------------------------------------------------
+    @rpc
+    def thread(self, person, demande_id):
+        return threads.client_thread(self._context(), person, demande_id)
+
+    @rpc
+    def reply(self, person, demande_id, body, in_reply_to=None, attachment_ids=None):
+        return threads.reply(self._context(), person, demande_id, body, in_reply_to, attachment_ids)
+
+    @rpc
+    def mark_unread(self, person, message_id):
+        return threads.mark_unread(self._context(), person, message_id)
+
+    @rpc
+    def unread_total(self, person):
+        return threads.unread_total(self._context(), person)
+
+    # --- back office (BO-1..BO-3): gestionnaires only --------------------------------------------
+    @rpc
+    def staff_queue(self, person, query):
+        return backoffice.queue(self._context(), person, query)
+
+    @rpc
+    def staff_detail(self, person, demande_id):
+        return backoffice.detail(self._context(), person, demande_id)
+
+    @rpc
+    def staff_request_complement(self, person, demande_id, reason=None):
+        return backoffice.request_complement(self._context(), person, demande_id, reason)
+
+    @rpc
+    def staff_await_funds(self, person, demande_id, reason=None):
+        return backoffice.await_funds(self._context(), person, demande_id, reason)
+
+    @rpc
+    def staff_funds_received(self, person, demande_id):
+        return backoffice.funds_received(self._context(), person, demande_id)
+
+    @rpc
+    def staff_validate(self, person, demande_id):
+        return backoffice.validate(self._context(), person, demande_id)
+
+    @rpc
+    def staff_reject(self, person, demande_id, reason):
+        return backoffice.reject(self._context(), person, demande_id, reason)
+
+    @rpc
+    def staff_thread(self, person, demande_id):
+        return threads.staff_thread(self._context(), person, demande_id)
+
+    @rpc
+    def staff_post_message(self, person, demande_id, subject_code, free_subject, body, attachment_ids=None):
+        return threads.staff_post(self._context(), person, demande_id, subject_code, free_subject, body,
+                                  attachment_ids)
+
+    @timer(interval=REMINDER_INTERVAL)
+    def post_due_reminders(self):
+        first, second = reminder_delays()
+        threads.post_due_reminders(self._context(), first_after_days=first, second_after_days=second)

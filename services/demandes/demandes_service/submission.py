@@ -86,6 +86,8 @@ def submit(ctx: DemandesContext, person: Any, request_id: Any, idempotency_key: 
     now = ctx.clock.now()
     request.number = numbering.allocate(ctx.session, now)
     request.step = STEP_CONFIRMATION
+    # The company for a company account; a particulier always submits their own requests.
+    request.client_name = (who.company_name if who.account_kind == "ENTREPRISE" else who.name) or None
     change_state(ctx, request, lifecycle.SUBMITTED, _actor(who))
     ctx.outbox.event(ctx.session, "demande_submitted", {
         "demande_id": request.id, "number": request.number, "procedure_code": procedure.code,

@@ -55,13 +55,16 @@ def due_reminder(
     *,
     first_after_days: int = DEFAULT_FIRST_AFTER_DAYS,
     second_after_days: int = DEFAULT_SECOND_AFTER_DAYS,
+    first_posted_at: datetime | None = None,
 ) -> str | None:
     """The subject code of the reminder to post now, or None.
 
     ``entered_at``: when the request entered ``state``; ``posted``: subject codes of the messages
     posted on the request since then (other subjects are ignored); ``now``: the clock. Both
     datetimes must be timezone-aware. Delays are exact durations (N × 24 h, in UTC), so a daylight
-    saving change neither advances nor delays a reminder by an hour.
+    saving change neither advances nor delays a reminder by an hour. ``first_posted_at``: when
+    the 1st reminder was posted; the 2nd then also waits the gap between the two delays after it,
+    so a late run never sends both reminders back to back.
     """
     check_delays(first_after_days, second_after_days)
     for name, moment in (("entered_at", entered_at), ("now", now)):
@@ -76,4 +79,8 @@ def due_reminder(
     waited = now.astimezone(timezone.utc) - entered_at.astimezone(timezone.utc)
     if first not in done:
         return first if waited >= timedelta(days=first_after_days) else None
-    return second if waited >= timedelta(days=second_after_days) else None
+    if waited < timedelta(days=second_after_days):
+        return None
+    if first_posted_at is not None and now - first_posted_at < timedelta(days=second_after_days - first_after_days):
+        return None
+    return second

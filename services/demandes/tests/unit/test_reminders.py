@@ -136,3 +136,18 @@ def test_naive_datetimes_are_refused():
         due_reminder(lc.AWAITING_COMPLEMENT, naive, [], ENTERED + 20 * DAY)
     with pytest.raises(ValueError):
         due_reminder(lc.AWAITING_COMPLEMENT, ENTERED, [], naive + 20 * DAY)
+
+
+def test_a_late_first_reminder_delays_the_second_by_the_gap_between_the_delays():
+    from datetime import datetime, timedelta, timezone
+
+    from demandes_service.domain.lifecycle import AWAITING_COMPLEMENT
+    from demandes_service.domain.messaging import COMPLEMENT_REMINDER_1, COMPLEMENT_REMINDER_2
+    from demandes_service.domain.reminders import due_reminder
+
+    entered = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    first_posted = entered + timedelta(days=31)  # the job did not run for a month
+    assert due_reminder(AWAITING_COMPLEMENT, entered, [COMPLEMENT_REMINDER_1], first_posted + timedelta(hours=1),
+                        first_posted_at=first_posted) is None
+    assert due_reminder(AWAITING_COMPLEMENT, entered, [COMPLEMENT_REMINDER_1], first_posted + timedelta(days=15),
+                        first_posted_at=first_posted) == COMPLEMENT_REMINDER_2
