@@ -15,7 +15,7 @@ from consignations_shared.errors import Conflict, Forbidden, NotFound, Validatio
 from consignations_shared.validation import check_text
 
 from . import transitions
-from .board import PER_PAGE_DEFAULT, PER_PAGE_MAX, _int, _paris_midnight, unread_counts
+from .board import PER_PAGE_DEFAULT, PER_PAGE_MAX, bounded_int, paris_midnight, unread_counts
 from .context import DemandesContext, full_name, load_request
 from .domain import catalogue, lifecycle, presentation
 from .domain.fields import parse_date
@@ -88,8 +88,8 @@ def _queue_filters(raw: dict) -> tuple[list, dict[str, str]]:
             except Exception:  # fields._Invalid: the same French message as the board
                 errors[name] = "Date invalide (format attendu : JJ/MM/AAAA)."
                 continue
-            where.append(Request.submitted_at >= _paris_midnight(day) if name == "date_from"
-                         else Request.submitted_at < _paris_midnight(day + timedelta(days=1)))
+            where.append(Request.submitted_at >= paris_midnight(day) if name == "date_from"
+                         else Request.submitted_at < paris_midnight(day + timedelta(days=1)))
         elif name == "number":
             if not str(value).isdigit() or len(str(value)) > 15:
                 errors[name] = "Le numéro de demande ne contient que des chiffres (15 au plus)."
@@ -116,8 +116,8 @@ def queue(ctx: DemandesContext, person: Any, raw_query: Any) -> dict[str, Any]:
     if order not in ("asc", "desc"):
         errors["order"] = "Ordre de tri inconnu (asc ou desc)."
     try:
-        page = _int(raw.pop("page", None), 1, "Le numéro de page doit être un entier positif.", "page", 1)
-        per_page = _int(raw.pop("per_page", None), PER_PAGE_DEFAULT,
+        page = bounded_int(raw.pop("page", None), 1, "Le numéro de page doit être un entier positif.", "page", 1)
+        per_page = bounded_int(raw.pop("per_page", None), PER_PAGE_DEFAULT,
                         f"Le nombre de demandes par page doit être compris entre 1 et {PER_PAGE_MAX}.",
                         "per_page", 1, PER_PAGE_MAX)
     except ValidationFailed as exc:

@@ -47,7 +47,7 @@ class BoardQuery:
     filters: dict[str, Any]
 
 
-def _int(value: Any, default: int, message: str, field: str, low: int, high: int | None = None) -> int:
+def bounded_int(value: Any, default: int, message: str, field: str, low: int, high: int | None = None) -> int:
     if value is None or value == "":
         return default
     try:
@@ -73,8 +73,8 @@ def parse_query(raw: Any) -> BoardQuery:
     if order not in ("asc", "desc"):
         errors["order"] = ORDER_INVALID
     try:
-        page = _int(raw.pop("page", None), 1, PAGE_INVALID, "page", 1)
-        per_page = _int(raw.pop("per_page", None), PER_PAGE_DEFAULT, PER_PAGE_INVALID, "per_page", 1, PER_PAGE_MAX)
+        page = bounded_int(raw.pop("page", None), 1, PAGE_INVALID, "page", 1)
+        per_page = bounded_int(raw.pop("per_page", None), PER_PAGE_DEFAULT, PER_PAGE_INVALID, "per_page", 1, PER_PAGE_MAX)
     except ValidationFailed as exc:
         errors.update(exc.fields)
         page, per_page = 1, PER_PAGE_DEFAULT
@@ -118,7 +118,7 @@ def _check_filters(tab: str, filters: dict[str, Any], errors: dict[str, str]) ->
         errors["owner_person_id"] = FILTER_UNKNOWN
 
 
-def _paris_midnight(day: date) -> datetime:
+def paris_midnight(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=PARIS)
 
 
@@ -161,9 +161,9 @@ def board(ctx: DemandesContext, person: Any, raw_query: Any) -> dict[str, Any]:
     if "state" in f:
         where.append(Request.state == f["state"])
     if "date_from" in f:
-        where.append(date_column >= _paris_midnight(f["date_from"]))
+        where.append(date_column >= paris_midnight(f["date_from"]))
     if "date_to" in f:
-        where.append(date_column < _paris_midnight(f["date_to"] + timedelta(days=1)))
+        where.append(date_column < paris_midnight(f["date_to"] + timedelta(days=1)))
     if "owner_person_id" in f:
         where.append(Request.owner_person_id == f["owner_person_id"])
     sort_column = {"date": date_column, "number": Request.number, "amount": Request.amount,
