@@ -1,29 +1,366 @@
-// Forms of the link pages post JSON to the API and show its French answer (progressive: no framework).
+// The portal's only script (no framework, no inline script: the CSP forbids them).
+// Forms marked data-api post JSON to the gateway's API — the same API as every client — with
+// the session's CSRF token, then show its French answer: each error next to its field
+// (data-error-for, tied to the input by aria-describedby), the rest in the form's summary.
 "use strict";
-function show(text, isError) {
-  const box = document.querySelector(".message");
-  box.textContent = text;
-  box.className = "message" + (isError ? " erreur" : " succes");
-  box.hidden = false;
-}
-async function send(form) {
-  const body = {token: form.dataset.token};
-  for (const input of form.querySelectorAll("input[name]")) {
-    body[input.name] = input.type === "checkbox" ? input.checked : input.value;
+(() => {
+  const CSRF_COOKIE = "consignations_csrf";
+  const FLASH = "consignations.message";
+  const SIGNUP = "consignations.inscription";
+  const GENERIC = "Une erreur est survenue. Veuillez réessayer.";
+  const OFFLINE = "Le service ne répond pas. Vérifiez votre connexion puis réessayez.";
+
+  function cookie(name) {
+    const found = document.cookie.split("; ").find((part) => part.startsWith(name + "="));
+    return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
   }
-  const reply = await fetch(form.dataset.api, {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
-  const data = await reply.json().catch(() => ({}));
-  if (reply.ok) {
-    show(form.dataset.done || data.message || "C'est fait.", false);
-  } else {
-    const error = data.error || {};
-    const details = Object.values(error.fields || {}).join(" ");
-    show([error.message, details].filter(Boolean).join(" ") || "Une erreur est survenue.", true);
+
+  async function api(method, url, body) {
+    const headers = {Accept: "application/json"};
+    const csrf = cookie(CSRF_COOKIE);
+    if (csrf) headers["X-CSRF-Token"] = csrf;
+    let payload;
+    if (body instanceof FormData) {
+      payload = body;
+    } else if (body !== undefined) {
+      headers["Content-Type"] = "application/json";
+      payload = JSON.stringify(body);
+    }
+    let reply;
+    try {
+      reply = await fetch(url, {method, headers, body: payload, credentials: "same-origin"});
+    } catch (_) {
+      return {ok: false, status: 0, data: {error: {message: OFFLINE}}};
+    }
+    const data = reply.status === 204 ? {} : await reply.json().catch(() => ({}));
+    return {ok: reply.ok, status: reply.status, data};
   }
-}
-document.addEventListener("DOMContentLoaded", () => {
-  for (const form of document.querySelectorAll("form[data-api]")) {
-    form.addEventListener("submit", (event) => { event.preventDefault(); send(form); });
-    if (form.dataset.auto === "true") { send(form); }
+
+  // --- messages ------------------------------------------------------------------------------
+  function flash(text) { if (text) sessionStorage.setItem(FLASH, text); }
+
+  function say(box, text, isError) {
+    if (!box) return;
+    box.textContent = text;
+    box.classList.toggle("erreur", Boolean(isError));
+    box.classList.toggle("succes", !isError);
+    box.hidden = false;
   }
-});
+
+  function pageMessage(text, isError) {
+    const box = document.getElementById("message-page");
+    say(box, text, isError);
+    if (box) box.scrollIntoView({block: "nearest"});
+  }
+
+  function signupData() {
+    try { return JSON.parse(sessionStorage.getItem(SIGNUP) || "{}"); } catch (_) { return {}; }
+  }
+
+  // --- errors next to their fields -----------------------------------------------------------
+  function clearErrors(scope) {
+    for (const slot of scope.querySelectorAll("[data-error-for]")) { slot.textContent = ""; slot.hidden = true; }
+    for (const input of scope.querySelectorAll("[aria-invalid]")) input.removeAttribute("aria-invalid");
+    for (const box of scope.querySelectorAll(".resume-erreurs, .confirmation")) { box.textContent = ""; box.hidden = true; }
+  }
+
+  function slotFor(scope, key) {
+    for (const slot of scope.querySelectorAll("[data-error-for]")) {
+      if (slot.dataset.errorFor.split(/\s+/).includes(key)) return slot;
+    }
+    return null;
+  }
+
+  function showErrors(scope, error) {
+    const loose = [];
+    let first = null;
+    for (const [key, text] of Object.entries(error.fields || {})) {
+      const slot = slotFor(scope, key);
+      if (!slot) { loose.push(text); continue; }
+      slot.textContent = slot.hidden ? text : slot.textContent + " " + text;
+      slot.hidden = false;
+      const input = slot.dataset.input ? document.getElementById(slot.dataset.input) : null;
+      if (input) input.setAttribute("aria-invalid", "true");
+      first = first || input || slot;
+    }
+    const summary = scope.querySelector(".resume-erreurs");
+    const shown = Object.values(error.fields || {});
+    const general = shown.includes(error.message) ? "" : error.message;
+    const lines = [general || (first ? "" : GENERIC), ...loose].filter(Boolean);
+    if (summary && lines.length) {
+      summary.textContent = lines.join(" ");
+      summary.hidden = false;
+    } else if (!summary && lines.length) {
+      pageMessage(lines.join(" "), true);
+    }
+    const target = first && first.matches("input, select, textarea") ? first : (summary && !summary.hidden ? summary : first);
+    if (target) {
+      if (!target.matches("input, select, textarea, [tabindex]")) target.setAttribute("tabindex", "-1");
+      target.focus();
+    }
+  }
+
+  // --- confirmation pop-in -------------------------------------------------------------------
+  function ask(dialogId) {
+    const dialog = document.getElementById(dialogId);
+    if (!dialog || typeof dialog.showModal !== "function") return Promise.resolve(window.confirm("Confirmez-vous ?") ? "oui" : "");
+    return new Promise((resolve) => {
+      dialog.returnValue = "";
+      dialog.addEventListener("close", () => resolve(dialog.returnValue), {once: true});
+      dialog.showModal();
+    });
+  }
+
+  // --- forms -----------------------------------------------------------------------------------
+  function valueOf(element) {
+    return element.dataset.type === "bool" ? element.value === "true" : element.value;
+  }
+
+  function collect(form, submitter) {
+    const body = {};
+    if (form.dataset.token !== undefined) body.token = form.dataset.token;
+    if ("signup" in form.dataset) body.signup_token = signupData().token || "";
+    for (const element of form.elements) {
+      if (!element.name || element.disabled || "ignore" in element.dataset) continue;
+      if (["submit", "button", "file", "reset"].includes(element.type)) continue;
+      if (element.type === "checkbox") { body[element.name] = element.checked; continue; }
+      if (element.type === "radio") { if (element.checked) body[element.name] = valueOf(element); continue; }
+      if (element.value === "" && "omitEmpty" in element.dataset) continue;
+      body[element.name] = valueOf(element);
+    }
+    if (submitter && submitter.name) body[submitter.name] = valueOf(submitter);
+    return body;
+  }
+
+  function setting(form, submitter, name) {
+    return (submitter && submitter.dataset[name] !== undefined) ? submitter.dataset[name] : form.dataset[name];
+  }
+
+  function go(next, message) {
+    flash(message);
+    const target = new URL(next, location.href);
+    if (target.pathname === location.pathname && target.search === location.search) {
+      location.hash = target.hash;
+      location.reload();
+    } else {
+      location.assign(target.href);
+    }
+  }
+
+  async function submit(form, submitter) {
+    if (form.dataset.busy) return;
+    const url = setting(form, submitter, "api");
+    const method = (setting(form, submitter, "method") || "POST").toUpperCase();
+    const body = collect(form, submitter);
+    if (form.dataset.confirm) {
+      const answer = await ask(form.dataset.confirm);
+      if (form.dataset.confirmField) {
+        if (answer !== "oui" && answer !== "non") return;
+        body[form.dataset.confirmField] = answer === "oui";
+      } else if (answer !== "oui") {
+        return;
+      }
+    }
+    clearErrors(form);
+    form.dataset.busy = "1";
+    form.setAttribute("aria-busy", "true");
+    const reply = await api(method, url, method === "DELETE" ? undefined : body);
+    delete form.dataset.busy;
+    form.removeAttribute("aria-busy");
+    const hook = hooks[form.dataset.hook] || {};
+    const ok = reply.ok || (hook.alsoOk && hook.alsoOk(reply));
+    if (ok) {
+      if (hook.success && hook.success(reply.data, form, body) === false) return;
+      const done = setting(form, submitter, "done") || reply.data.message;
+      const next = setting(form, submitter, "next");
+      if (next) { go(next, done); return; }
+      if ("quiet" in form.dataset) return;
+      const box = form.querySelector(".confirmation");
+      if (box) say(box, done || "C'est fait.", false); else pageMessage(done || "C'est fait.", false);
+      return;
+    }
+    if (reply.status === 401 && document.querySelector(".menu") && form.dataset.hook !== "logout") {
+      flash("Votre session a expiré. Veuillez vous reconnecter.");
+      location.assign("/connexion?suite=" + encodeURIComponent(location.pathname));
+      return;
+    }
+    if (hook.error) hook.error(reply.data, form);
+    if ("quiet" in form.dataset) return;
+    showErrors(form, (reply.data && reply.data.error) || {message: GENERIC});
+  }
+
+  // Named behaviours of a few forms (data-hook).
+  const hooks = {
+    login: {
+      success(data, form) { location.assign(form.dataset.suite || "/espace"); return false; },
+    },
+    logout: {
+      alsoOk: (reply) => reply.status === 401,  // an expired session is as good as closed
+    },
+    signup: {
+      success(data, form, body) {
+        sessionStorage.setItem(SIGNUP, JSON.stringify({token: data.signup_token || "", email: body.email || ""}));
+      },
+      error(data, form) { refreshCaptcha(form); },
+    },
+    "signup-code": {
+      error(data) {
+        if (data.error && data.error.code === "gone") {
+          data.error.message = data.error.message + " Recommencez la création de votre compte depuis le début.";
+        }
+      },
+    },
+    forgotten: {
+      success(data, form) {
+        form.hidden = true;
+        const done = document.querySelector("[data-forgotten-done]");
+        done.hidden = false;
+        done.focus();
+        return false;
+      },
+    },
+    activation: {
+      success(data, form) {
+        form.querySelector("[data-pending-text]").hidden = true;
+        form.querySelector("[data-success]").hidden = false;
+        return false;
+      },
+      error(data, form) { form.querySelector("[data-pending-text]").hidden = true; },
+    },
+    "resend-link": {},
+    invitation: {},
+  };
+
+  // --- captcha ---------------------------------------------------------------------------------
+  async function refreshCaptcha(scope) {
+    const image = scope.querySelector("[data-captcha-image]");
+    if (!image) return;
+    const reply = await api("POST", "/api/captcha");
+    if (!reply.ok) return;
+    image.src = reply.data.image;
+    scope.querySelector("[data-captcha-id]").value = reply.data.captcha_id;
+    scope.querySelector("[data-captcha-answer]").value = "";
+  }
+
+  // --- postal codes and communes (autocomplete from /api/communes) ------------------------------
+  function setupCommunes(input) {
+    const codes = document.getElementById(input.getAttribute("list"));
+    const communes = document.getElementById(input.dataset.communeList);
+    const commune = input.form.elements[input.dataset.communes];
+    let timer = null;
+    let last = "";
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const query = input.value.trim();
+        if (query.length < 2 || query === last) return;
+        last = query;
+        const reply = await api("GET", "/api/communes?q=" + encodeURIComponent(query));
+        if (!reply.ok || !Array.isArray(reply.data)) return;
+        codes.replaceChildren(...[...new Set(reply.data.map((c) => c.postal_code))].map((code) => new Option(code, code)));
+        const exact = reply.data.filter((c) => c.postal_code === query);
+        communes.replaceChildren(...exact.map((c) => new Option(c.commune, c.commune)));
+        if (exact.length === 1 && commune && !commune.value) commune.value = exact[0].commune;
+      }, 250);
+    });
+  }
+
+  // --- documents: drag and drop or « Parcourir », then « Valider » (DO-2) ---------------------
+  function setupUpload(zone) {
+    const input = zone.querySelector("[data-file]");
+    const drop = zone.querySelector("[data-drop]");
+    const pending = zone.querySelector("[data-pending]");
+    let uploaded = null;
+    zone.querySelector("[data-browse]").addEventListener("click", () => input.click());
+    input.addEventListener("change", () => { if (input.files[0]) send(input.files[0]); input.value = ""; });
+    drop.addEventListener("dragover", (event) => { event.preventDefault(); drop.classList.add("survol"); });
+    drop.addEventListener("dragleave", () => drop.classList.remove("survol"));
+    drop.addEventListener("drop", (event) => {
+      event.preventDefault();
+      drop.classList.remove("survol");
+      const file = event.dataTransfer && event.dataTransfer.files[0];
+      if (file) send(file);
+    });
+
+    async function send(file) {
+      clearErrors(zone);
+      pending.hidden = true;
+      const data = new FormData();
+      const page = zone.querySelector("[data-upload-page]");
+      const date = zone.querySelector("[data-upload-date]");
+      if (!zone.dataset.replace) {
+        data.append("owner_service", zone.dataset.ownerService);
+        data.append("owner_id", zone.dataset.ownerId);
+        data.append("kind", zone.dataset.kind);
+      }
+      if (page) data.append("page", page.value);
+      if (date && date.value) data.append("document_date", date.value);
+      data.append("file", file, file.name);
+      say(zone.querySelector(".confirmation"), "Envoi de « " + file.name + " » en cours…", false);
+      const url = zone.dataset.replace ? `/api/documents/${zone.dataset.replace}/replace` : "/api/documents";
+      const reply = await api("POST", url, data);
+      zone.querySelector(".confirmation").hidden = true;
+      if (!reply.ok) { showErrors(zone, reply.data.error || {message: GENERIC}); return; }
+      uploaded = reply.data;
+      zone.querySelector("[data-pending-name]").textContent =
+        `« ${uploaded.file_name} » (${Math.max(1, Math.round(uploaded.size / 1024))} Ko) est prêt : cliquez sur « Valider » pour l'enregistrer définitivement.`;
+      pending.hidden = false;
+      pending.querySelector("[data-attach]").focus();
+    }
+
+    pending.querySelector("[data-attach]").addEventListener("click", async () => {
+      if (!uploaded) return;
+      clearErrors(zone);
+      const reply = await api("POST", `/api/documents/${uploaded.id}/attach`);
+      if (!reply.ok) { showErrors(zone, reply.data.error || {message: GENERIC}); return; }
+      const item = document.createElement("li");
+      const link = document.createElement("a");
+      link.href = reply.data.download_path || `/api/documents/${uploaded.id}/content`;
+      link.textContent = reply.data.file_name;
+      item.append("✓ ", link, ` (${reply.data.kind_label})`);
+      const list = zone.querySelector("[data-upload-list]");
+      if (zone.dataset.replace) list.replaceChildren(item); else list.append(item);
+      if (zone.dataset.replace) zone.dataset.replace = reply.data.id;
+      pending.hidden = true;
+      uploaded = null;
+      say(zone.querySelector(".confirmation"), `Le document « ${reply.data.file_name} » a bien été enregistré.`, false);
+    });
+  }
+
+  // --- start -----------------------------------------------------------------------------------
+  document.addEventListener("DOMContentLoaded", () => {
+    const message = sessionStorage.getItem(FLASH);
+    if (message) { sessionStorage.removeItem(FLASH); pageMessage(message, false); }
+
+    for (const form of document.querySelectorAll("form[data-api]")) {
+      form.addEventListener("submit", (event) => { event.preventDefault(); submit(form, event.submitter); });
+      if (form.dataset.auto === "true") submit(form, null);
+    }
+    for (const button of document.querySelectorAll("[data-captcha-refresh]")) {
+      button.addEventListener("click", () => refreshCaptcha(button.closest("form")));
+    }
+    for (const input of document.querySelectorAll("input[data-communes]")) setupCommunes(input);
+    for (const zone of document.querySelectorAll("[data-upload]")) setupUpload(zone);
+
+    const signup = signupData();
+    for (const target of document.querySelectorAll("[data-signup-email]")) target.textContent = signup.email || "";
+    for (const target of document.querySelectorAll("[data-signup-email-input]")) target.value = signup.email || "";
+    const login = document.querySelector('form[data-hook="login"] input[name="email"]');
+    if (login && !login.value && signup.email) login.value = signup.email;
+    const progress = document.querySelector("[data-signup-progress]");
+    if (progress) {
+      api("POST", "/api/signup/progress", {signup_token: signup.token || ""}).then((reply) => {
+        if (!reply.ok) {
+          pageMessage(((reply.data.error || {}).message || GENERIC) + " Recommencez la création de votre compte depuis le début.", true);
+          return;
+        }
+        for (const target of progress.querySelectorAll("[data-progress]")) {
+          const value = reply.data[target.dataset.progress] || "";
+          if ("value" in target) target.value = value; else target.textContent = value;
+        }
+      });
+    }
+    const retry = document.querySelector("[data-retry]");
+    if (retry) setTimeout(() => location.reload(), 2000);
+  });
+})();

@@ -1,0 +1,42 @@
+"""What every page needs: rendering with the signed-in person, the way back to the login page,
+and errors shown as a page (the JSON API keeps its GW-3 errors)."""
+from __future__ import annotations
+
+from flask import make_response, redirect, render_template, request, url_for
+
+from consignations_shared.errors import DomainError, Unauthenticated
+
+from ..auth import current_person
+from ..rpc_calls import accounts
+from . import bp
+
+PENDING_CODE = "account_pending"
+
+
+def render(template: str, status: int = 200, **context):
+    response = make_response(render_template(f"pages/{template}", **context), status)
+    # Pages may show personal data: never kept by a browser or proxy cache.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def safe_next(value: str | None, default: str = "/espace") -> str:
+    """A path of this site only (no open redirect): "/..." but not "//host" nor "/\\host"."""
+    if value and value.startswith("/") and not value.startswith(("//", "/\\")) and len(value) < 300:
+        return value
+    return default
+
+
+def signed_in() -> tuple[dict, dict]:
+    """(person from the session, « Mon profil » from the accounts service) or Unauthenticated."""
+    person = current_person()
+    return person, accounts("my_profile", person)
+
+
+@bp.errorhandler(DomainError)
+def _page_error(exc: DomainError):
+    if isinstance(exc, Unauthenticated):
+        return redirect(url_for("pages.login", suite=request.full_path.rstrip("?")))
+    if exc.code == PENDING_CODE:
+        return render("en_attente.html", 409, message=exc.message)
+    return render("erreur.html", exc.status, message=exc.message)
