@@ -28,6 +28,12 @@ ensure_system_packages() {
   apt_install libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils "$@"
 }
 
+ensure_chromium() {
+  # Browser tests drive Debian's Chromium through Playwright; no browser is ever downloaded.
+  [ -x /usr/bin/chromium ] && return 0
+  apt_install chromium
+}
+
 ensure_venv() {
   local requirements="$1"
   local stamp="$VENV/.installed-$(basename "$requirements")"
