@@ -1,0 +1,102 @@
+"""The back office through the gateway (SPEC BO-1..BO-3): the gestionnaires' queue of transmitted
+requests, a request's full detail, their decisions, and the thread of a request on their side.
+
+Gestionnaire sessions only (a client gets a French 403 before any call). The gestionnaire always
+comes from the session, never from the body; the demandes service checks every transition (409
+in French when illegal, 404 for a draft or an unknown request) and records who decided. Documents
+are reviewed (conforme / non conforme + reason, DO-4) through POST /api/documents/{id}/review."""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from ..auth import current_person, login_required, staff_required
+from ..rpc_calls import demandes
+from ..web import json_body
+
+bp = Blueprint("backoffice", __name__, url_prefix="/api/backoffice/demandes")
+
+
+def _as_staff(method: str, *args):
+    return demandes(method, current_person(), *args)
+
+
+def _optional_body() -> dict:
+    """A JSON object, or nothing at all (the reason of some decisions is optional)."""
+    if not request.get_data(cache=True):
+        return {}
+    return json_body()
+
+
+@bp.get("")
+@login_required
+@staff_required
+def queue():
+    """BO-1: filters, sort and pages as query parameters (one value each); the service refuses
+    the unknown ones."""
+    return jsonify(_as_staff("staff_queue", request.args.to_dict()))
+
+
+@bp.get("/<demande_id>")
+@login_required
+@staff_required
+def detail(demande_id):
+    return jsonify(_as_staff("staff_detail", demande_id))
+
+
+@bp.post("/<demande_id>/complement")
+@login_required
+@staff_required
+def request_complement(demande_id):
+    """→ AWAITING_COMPLEMENT once at least one document is reviewed non conforme (NO-9)."""
+    return jsonify(_as_staff("staff_request_complement", demande_id, _optional_body().get("reason")))
+
+
+@bp.post("/<demande_id>/await-funds")
+@login_required
+@staff_required
+def await_funds(demande_id):
+    """→ AWAITING_FUNDS (consignations only)."""
+    return jsonify(_as_staff("staff_await_funds", demande_id, _optional_body().get("reason")))
+
+
+@bp.post("/<demande_id>/funds-received")
+@login_required
+@staff_required
+def funds_received(demande_id):
+    return jsonify(_as_staff("staff_funds_received", demande_id))
+
+
+@bp.post("/<demande_id>/validate")
+@login_required
+@staff_required
+def validate(demande_id):
+    """→ VALIDATED once every document is reviewed conforme; the signed payment proof is issued
+    (DO-8, NO-10)."""
+    return jsonify(_as_staff("staff_validate", demande_id))
+
+
+@bp.post("/<demande_id>/reject")
+@login_required
+@staff_required
+def reject(demande_id):
+    """→ REJECTED with a mandatory reason (NO-11)."""
+    return jsonify(_as_staff("staff_reject", demande_id, _optional_body().get("reason")))
+
+
+@bp.get("/<demande_id>/messages")
+@login_required
+@staff_required
+def thread(demande_id):
+    """BO-3: the thread, oldest first; reading it marks the client's replies read."""
+    return jsonify(_as_staff("staff_thread", demande_id))
+
+
+@bp.post("/<demande_id>/messages")
+@login_required
+@staff_required
+def post_message(demande_id):
+    """MS-1: a new message with one of the five subjects (FREE: `free_subject` required); NO-14
+    e-mails the request's owner."""
+    body = json_body()
+    return jsonify(_as_staff("staff_post_message", demande_id, body.get("subject_code"), body.get("free_subject"),
+                             body.get("body"), body.get("attachments"))), 201
