@@ -10,6 +10,7 @@ from consignations_shared.logs import configure_logging
 
 from . import pages, web
 from .api import accounts, demandes, documents, health, session, signup
+from .api import backoffice, messages
 from .rpc_client import RpcClientPool
 from .settings import GatewaySettings
 
@@ -39,6 +40,8 @@ def create_app(settings: GatewaySettings | None = None, *, configure_logs: bool 
     app.register_blueprint(documents.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(demandes.bp)
+    app.register_blueprint(messages.bp)
+    app.register_blueprint(backoffice.bp)
     app.register_blueprint(pages.bp)
 
     document = yaml.safe_dump(openapi_document(), allow_unicode=True, sort_keys=False)
