@@ -154,3 +154,19 @@ def accept_invitation(system, email, password="Invite-2026!"):
         "token": token, "code": code, "password": password, "accept_cgu": True})
     assert accepted.status_code == 200, accepted.text
     return password
+
+
+def sign_up_particulier(system, email, password="Consign-2026!", last_name="Dupont", first_name="Élodie"):
+    """A private person signed up and activated through the gateway (the activation link read
+    from the outbox), logged in once the accounts service has opened their account."""
+    import requests
+
+    http = requests.Session()
+    started = http.post(system.url("/api/signup/particulier"), json={
+        "last_name": last_name, "first_name": first_name, "mobile": "06 12 34 56 78", "email": email,
+        "password": password, "accept_cgu": True, "accept_conditions_particulieres": True,
+        **solved_captcha(system, http)})
+    assert started.status_code == 202, started.text
+    token = link_token(wait_email(system, email, "Activation de compte"), "/activation")
+    assert http.post(system.url("/api/activation"), json={"token": token}).status_code == 200
+    return wait_account(Browser(system, email, password))
