@@ -286,8 +286,6 @@ def test_the_administrator_reassigns_requests(system, company, transmitted):
     assert transmitted["number"] in plain_text(mail)  # NO-12
 
 
-@pytest.mark.xfail(strict=True, reason="notifier: the demande_reassigned contract requires a number, a draft has "
-                                       "none (contracts.py, dispatch.demande_reassigned): no NO-12 for drafts")
 def test_the_new_owner_of_a_draft_gets_the_no12_email(system, company):
     admin, user_a, user_b = company["admin"], company["user_a"], company["user_b"]
     subject = "Une demande vous a été réaffectée"

@@ -66,7 +66,7 @@ demandes.demande_state_changed       NO-9,   {demande_id, number, procedure_labe
 documents.payment_proof_issued       NO-10   {demande_id, number, owner_person_id,
                                              document_id, issued_at}
                                              -> « Justificatif de paiement disponible »
-demandes.demande_reassigned          NO-12   {demande_id, number, procedure_label,
+demandes.demande_reassigned          NO-12   {demande_id, number (null for a draft), procedure_label,
                                              owner_person_id (the new owner),
                                              previous_owner_person_id,
                                              reassigned_by_person_id}
@@ -159,8 +159,9 @@ EVENTS: dict[str, Contract] = {
                   "changed_at")),
         Contract("documents.payment_proof_issued", ("demande_id", "number", "owner_person_id"),
                  ("document_id", "issued_at")),
-        Contract("demandes.demande_reassigned", ("demande_id", "number", "owner_person_id"),
-                 ("procedure_label", "previous_owner_person_id", "reassigned_by_person_id")),
+        # A draft has no number yet: NO-12 then names the request by its procedure.
+        Contract("demandes.demande_reassigned", ("demande_id", "owner_person_id"),
+                 ("number", "procedure_label", "previous_owner_person_id", "reassigned_by_person_id")),
         Contract("accounts.deletion_requested",
                  ("person_id", "administrator_person_ids"),
                  ("account_id", "first_name", "last_name")),
@@ -184,8 +185,11 @@ _NUMBER = re.compile(r"[0-9]{15}")
 
 
 def demande_number(payload: Mapping[str, Any], contract: Contract) -> str:
-    """The request's number (DM-5: 15 digits), as the person reads it."""
+    """The request's number (DM-5: 15 digits), as the person reads it; "" for a draft where the
+    contract allows it (its number is optional)."""
     number = str(payload.get("number") or "").strip()
+    if not number and "number" in contract.optional:
+        return ""
     if not _NUMBER.fullmatch(number):
         raise ContractViolation(f"{contract.routing_key}: number is not 15 digits: {number!r}")
     return number

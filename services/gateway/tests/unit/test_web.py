@@ -119,3 +119,11 @@ def test_pages_of_the_e_mail_links_post_to_the_api(client, path, api):
 def test_token_in_the_page_is_escaped(client):
     html = client.get('/activation?token="><script>alert(1)</script>').get_data(as_text=True)
     assert "<script>alert(1)" not in html
+
+
+def test_the_openapi_document_is_valid_openapi(client):
+    """Every fragment merged, the document still validates against the OpenAPI 3 schema (GW-2):
+    clients generated from it, and schemathesis, rely on that."""
+    from openapi_spec_validator import validate
+
+    validate(yaml.safe_load(client.get("/api/openapi.yaml").get_data(as_text=True)))

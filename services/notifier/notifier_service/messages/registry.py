@@ -272,13 +272,13 @@ register(
     EmailNotification(
         name="demande_reassigned",
         spec_id="NO-12",
-        subject="Une demande vous a été réaffectée – demande n° {{ number }} – Espace Personnel Consignations",
+        subject="Une demande vous a été réaffectée{% if number %} – demande n° {{ number }}{% endif %} – Espace Personnel Consignations",
         html_template="demande_reassigned.html",
         text_template="demande_reassigned.txt",
         defaults={"full_name": "", "procedure_label": "", "reassigned_by": ""},
         sample_context={**_REQUEST_SAMPLE, "full_name": "Paul Martin",
                         "reassigned_by": "Marie Dupont"},
-        preheader="Vous êtes désormais propriétaire de la demande n° {{ number }}.",
+        preheader="Vous êtes désormais propriétaire de la demande{% if number %} n° {{ number }}{% endif %}.",
     )
 )
 

@@ -357,3 +357,17 @@ def test_a_payload_breaking_its_contract_is_refused(case_index, changes, session
     with pytest.raises(ContractViolation):
         case.handler(make_dispatcher(session, tmp_path), envelope_for(case, **changes))
     assert read_outbox(tmp_path).emails == [] and rows(session, Notification) == []
+
+
+def test_a_reassigned_draft_has_no_number_yet_and_still_reaches_its_new_owner(session, tmp_path, known_people):
+    dispatch.demande_reassigned(make_dispatcher(session, tmp_path, contacts_fallback=no_fallback),
+                                envelope_for(CASES[4], number=None, reassigned_by_person_id=REQUESTER))
+    [mail] = read_outbox(tmp_path).emails
+    assert str(mail["Subject"]) == f"Une demande vous a été réaffectée{SUFFIX}"
+    for body in bodies(mail):
+        assert f"La demande brouillon (« {LABEL} ») vous a été réaffectée" in body and "None" not in body
+
+
+def test_other_request_notifications_still_need_their_number(session, tmp_path, known_people):
+    with pytest.raises(ContractViolation):
+        dispatch.demande_submitted(make_dispatcher(session, tmp_path), envelope_for(CASES[0], number=None))
