@@ -6,6 +6,7 @@ import pytest
 
 from consignations_shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from consignations_shared.testing import outbox_bodies
+from demandes_service.domain import catalogue
 from demandes_service import board, document_rights, drafts, ownership, pdfs, submission
 from demandes_service.models import Message, MessageRead, Request, RequestTransition
 from demandes_service.transitions import GESTIONNAIRE, Actor, change_state
@@ -417,3 +418,41 @@ def test_document_rights_follow_the_request(ctx, documents, people):
         document_rights.authorize_document(ctx, draft["id"], people["alice"], "write")
     assert document_rights.authorize_document(ctx, draft["id"], staff, "review")
     assert document_rights.authorize_document(ctx, draft["id"], staff, "write")  # message attachments
+
+
+# --- every procedure of the catalogue can be filed -------------------------------------------------
+
+def sample_values(procedure):
+    """Complete, valid values for any procedure, from its field definitions."""
+    samples = {"text": "Exemple", "date": "2010-05-04", "iban": IBAN, "bic": "BNPAFRPPXXX", "amount": "1500,00",
+               "boolean": "true", "country": "FR", "legal_form": "SAS"}
+    values = {}
+    for field in procedure.fields:
+        if field.type == "choice":
+            values[field.name] = field.params["choices"][0]["value"]
+        elif field.name in ("last_name", "first_name", "child_last_name", "child_first_name",
+                            "representative_last_name", "representative_first_name"):
+            values[field.name] = "Dupont" if "last" in field.name else "Eloise"
+        else:
+            values[field.name] = samples[field.type]
+    for rule in procedure.eligibility:
+        if rule["rule"] == "holder_matches_applicant":
+            values[rule["holder_field"]] = "Eloise Dupont"
+        if rule["rule"] == "younger_than_at":
+            values[rule["field"]], values[rule["at_field"]] = "2015-01-01", "2025-06-01"
+    return values
+
+
+@pytest.mark.parametrize("code", sorted(catalogue.PROCEDURES))
+def test_every_procedure_can_be_filed_and_submitted(ctx, documents, people, code):
+    procedure = catalogue.procedure(code)
+    person = people["eloise"] if procedure.audience == "PARTICULIER" else people["alice"]
+    draft = drafts.create_draft(ctx, person, code)
+    saved = drafts.save_step(ctx, person, draft["id"], sample_values(procedure), True)
+    assert saved["step"] == 2, saved
+    for spec in procedure.required_documents:
+        documents.attach(draft["id"], spec.kind, page="recto_verso" if spec.kind == "IDENTITY" else None)
+    assert drafts.confirm_documents(ctx, person, draft["id"])["step"] == 3
+    done = submission.submit(ctx, person, draft["id"])
+    assert done["state"] == "SUBMITTED" and len(done["number"]) == 15
+    assert done["amount"] == ("1\u202f500,00 €" if procedure.has_amount else "Total")
