@@ -28,7 +28,8 @@ def captcha_answer(system, page) -> str:
     return scalar(system.database_urls["identity"], "SELECT answer FROM captcha_challenges WHERE id = :id", id=captcha_id)
 
 
-def email_code(mail, length: int) -> str:
+def email_code(mail, length) -> str:
+    """The code on its own indented line of the e-mail; `length` as in a regex: 6 or "6,10"."""
     return re.search(rf"^\s+([A-Z0-9]{{{length}}})\s*$", plain_text(mail), re.M).group(1)
 
 
@@ -204,6 +205,19 @@ def test_company_signs_up_completes_the_wizard_and_invites_a_user(system, person
         page.get_by_role("link", name="Accéder à mon espace").click()
     expect(page.get_by_role("link", name="Mes utilisateurs")).to_have_count(0)  # administrators only
     user.shot("mon-compte-utilisateur")
+
+    # « Mon compte »: personal information, then a new password through the e-mailed code (ID-9).
+    page.get_by_label("Téléphone fixe").fill("01 23 45 67 89")
+    page.get_by_role("button", name="Valider mes informations personnelles").click()
+    expect(page.locator("#message-page")).to_contain_text("ont bien été enregistrées")
+    page.get_by_label("Nouveau mot de passe").fill("Change-2026!")
+    page.get_by_role("button", name="Recevoir un code").click()
+    expect(page.locator("#changer-mot-de-passe .confirmation")).to_contain_text("code confidentiel vous a été envoyé")
+    code = email_code(wait_email(user.system, user_email, "Code confidentiel pour changer"), "6,10")
+    page.get_by_label("Code confidentiel reçu par courriel").fill(code)
+    page.get_by_role("button", name="Valider mon nouveau mot de passe").click()
+    expect(page.locator("#message-page")).to_contain_text("mot de passe a bien été modifié")
+    user.shot("mot-de-passe-modifie")
     page.get_by_role("button", name="Se déconnecter").click()
     expect(page).to_have_url(re.compile("/connexion$"))
     expect(page.locator("#message-page")).to_contain_text("déconnecté")
