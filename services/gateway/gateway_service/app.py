@@ -4,7 +4,7 @@ from __future__ import annotations
 from importlib import resources
 
 import yaml
-from flask import Flask, Response
+from flask import Flask, Response, redirect
 
 from consignations_shared.logs import configure_logging
 
@@ -52,7 +52,8 @@ def create_app(settings: GatewaySettings | None = None, *, configure_logs: bool 
 
     @app.get("/")
     def index():
-        return {"service": "Espace Personnel Consignations", "api": "/api/openapi.yaml"}
+        # The portal's front door (e-mails link to the root); the API is described at /api/openapi.yaml.
+        return redirect("/connexion")
 
     return app
 

@@ -127,3 +127,8 @@ def test_the_openapi_document_is_valid_openapi(client):
     from openapi_spec_validator import validate
 
     validate(yaml.safe_load(client.get("/api/openapi.yaml").get_data(as_text=True)))
+
+
+def test_the_root_opens_the_portal(client):
+    reply = client.get("/")
+    assert reply.status_code == 302 and reply.headers["Location"].endswith("/connexion")
