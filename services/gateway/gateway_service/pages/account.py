@@ -46,7 +46,7 @@ def landing():
     « Mon compte »."""
     person = current_person()
     if person.get("is_staff"):
-        return render("gestionnaire.html", person=person)
+        return redirect(url_for("pages.staff_queue"))
     person, me = signed_in()
     if me["account_kind"] == "ENTREPRISE" and me["profile"] == "ADMINISTRATEUR":
         wizard = accounts("wizard_state", person)

@@ -7,17 +7,27 @@ from flask import make_response, redirect, render_template, request, url_for
 from consignations_shared.errors import DomainError, Unauthenticated
 
 from ..auth import current_person
-from ..rpc_calls import accounts
+from ..rpc_calls import accounts, demandes
 from . import bp
 
 PENDING_CODE = "account_pending"
 
 
 def render(template: str, status: int = 200, **context):
+    if context.get("me") and not context.get("in_wizard") and "unread_total" not in context:
+        context["unread_total"] = _unread_total(context.get("person"))
     response = make_response(render_template(f"pages/{template}", **context), status)
     # Pages may show personal data: never kept by a browser or proxy cache.
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _unread_total(person: dict | None) -> int:
+    """The header's count of unread back-office messages (MS-4), as GET /api/messages/unread-count."""
+    try:
+        return int(demandes("unread_total", person)["unread"]) if person else 0
+    except DomainError:
+        return 0
 
 
 def safe_next(value: str | None, default: str = "/espace") -> str:

@@ -15,8 +15,12 @@
     return found ? decodeURIComponent(found.slice(name.length + 1)) : "";
   }
 
-  async function api(method, url, body) {
-    const headers = {Accept: "application/json"};
+  // One key per page load: a retried « Oui » (double click, network error) is the same submission.
+  const IDEMPOTENCY_KEY = (crypto.randomUUID ? crypto.randomUUID()
+    : [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, "0")).join(""));
+
+  async function api(method, url, body, extraHeaders) {
+    const headers = {Accept: "application/json", ...(extraHeaders || {})};
     const csrf = cookie(CSRF_COOKIE);
     if (csrf) headers["X-CSRF-Token"] = csrf;
     let payload;
@@ -113,7 +117,9 @@
 
   // --- forms -----------------------------------------------------------------------------------
   function valueOf(element) {
-    return element.dataset.type === "bool" ? element.value === "true" : element.value;
+    if (element.dataset.type === "bool") return element.value === "true";
+    if (element.dataset.type === "int") return parseInt(element.value, 10);
+    return element.value;
   }
 
   function collect(form, submitter) {
@@ -129,6 +135,14 @@
       body[element.name] = valueOf(element);
     }
     if (submitter && submitter.name) body[submitter.name] = valueOf(submitter);
+    if (form.dataset.wrap) {  // e.g. {values: {...fields}, complete: true} for a request's step 1
+      const kept = (form.dataset.keep || "").split(/\s+/).filter(Boolean);
+      const wrapped = {[form.dataset.wrap]: {}};
+      for (const [key, value] of Object.entries(body)) {
+        if (kept.includes(key)) wrapped[key] = value; else wrapped[form.dataset.wrap][key] = value;
+      }
+      return wrapped;
+    }
     return body;
   }
 
@@ -164,7 +178,8 @@
     clearErrors(form);
     form.dataset.busy = "1";
     form.setAttribute("aria-busy", "true");
-    const reply = await api(method, url, method === "DELETE" ? undefined : body);
+    const headers = "idempotency" in form.dataset ? {"Idempotency-Key": IDEMPOTENCY_KEY} : undefined;
+    const reply = await api(method, url, method === "DELETE" ? undefined : body, headers);
     delete form.dataset.busy;
     form.removeAttribute("aria-busy");
     const hook = hooks[form.dataset.hook] || {};
@@ -229,7 +244,125 @@
     },
     "resend-link": {},
     invitation: {},
+    // A request's step 1: the « Récapitulatif » block shows what the service stored.
+    recap: {
+      success(data) { if (data.recap) renderRecap(data.recap); },
+    },
+    // « Commencer la demande »: the new draft's step 1.
+    created: {
+      success(data) { location.assign(`/demandes/${data.id}/etape/1`); return false; },
+    },
+    // A thread reply refused for personal data (MS-5): the warning stays next to the reply box.
+    reply: {},
   };
+
+  // --- the live « Récapitulatif » of a request (DM-2) --------------------------------------------
+  const NOT_ENTERED = "Non renseigné";
+
+  function renderRecap(sections) {
+    const block = document.querySelector("[data-recap-sections]");
+    if (!block) return;
+    const parts = sections.map((section) => {
+      const part = document.createElement("section");
+      if (section.label) {
+        const title = document.createElement("h3");
+        title.textContent = section.label;
+        part.append(title);
+      }
+      const list = document.createElement("dl");
+      for (const line of section.lines) {
+        const term = document.createElement("dt");
+        term.textContent = line.label;
+        const value = document.createElement("dd");
+        value.dataset.recapLine = line.name;
+        value.textContent = line.value;
+        list.append(term, value);
+      }
+      part.append(list);
+      return part;
+    });
+    block.replaceChildren(...parts);
+  }
+
+  function shownValue(form, name) {
+    const control = form.elements[name];
+    if (!control) return "";
+    if (control instanceof RadioNodeList) {
+      const checked = [...control].find((radio) => radio.checked);
+      return checked ? (document.querySelector(`label[for="${checked.id}"]`) || {}).textContent || checked.value : "";
+    }
+    if (control.disabled) return "";
+    if (control.tagName === "SELECT") return control.value ? control.selectedOptions[0].textContent : "";
+    if (control.type === "date" && /^\d{4}-\d{2}-\d{2}$/.test(control.value)) {
+      const [year, month, day] = control.value.split("-");
+      return `${day}/${month}/${year}`;
+    }
+    return control.value.trim();
+  }
+
+  function setupLiveRecap(form) {
+    let timer = null;
+    const refresh = () => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        for (const line of document.querySelectorAll("[data-recap-line]")) {
+          if (form.elements[line.dataset.recapLine]) line.textContent = shownValue(form, line.dataset.recapLine) || NOT_ENTERED;
+        }
+      }, 300);
+    };
+    form.addEventListener("input", refresh);
+    form.addEventListener("change", refresh);
+  }
+
+  // --- fields shown only when another field has a value (required_when) -------------------------
+  function setupConditional(wrapper) {
+    const form = wrapper.closest("form");
+    const name = wrapper.dataset.whenField;
+    const expected = String(JSON.parse(wrapper.dataset.whenEquals));
+    const update = () => {
+      const control = form.elements[name];
+      const shown = Boolean(control) && String(control.value) === expected;
+      wrapper.hidden = !shown;
+      for (const input of wrapper.querySelectorAll("input, select, textarea")) input.disabled = !shown;
+    };
+    form.addEventListener("change", update);
+    update();
+  }
+
+  // --- « Forme juridique »: suggestions after 3 letters (DM-3) -----------------------------------
+  function setupLegalForms(input) {
+    const list = document.getElementById(input.getAttribute("list"));
+    let timer = null;
+    input.addEventListener("input", () => {
+      clearTimeout(timer);
+      timer = setTimeout(async () => {
+        const query = input.value.trim();
+        if (query.length < 3) { list.replaceChildren(); return; }
+        const reply = await api("GET", "/api/legal-forms?q=" + encodeURIComponent(query));
+        if (!reply.ok || !Array.isArray(reply.data)) return;
+        list.replaceChildren(...reply.data.map((form) => { const option = new Option(form.label, form.code); option.label = form.label; return option; }));
+      }, 250);
+    });
+  }
+
+  // --- « Réaffecter »: choose a person among the candidates (DM-8) ------------------------------
+  function setupReassign(button) {
+    button.addEventListener("click", async () => {
+      const dialog = document.getElementById("popin-reaffecter");
+      const form = dialog.querySelector("form");
+      const select = form.querySelector("select");
+      clearErrors(form);
+      form.dataset.api = `/api/demandes/${button.dataset.reassign}/reassign`;
+      dialog.querySelector("[data-reassign-number]").textContent = button.dataset.number;
+      select.replaceChildren(new Option("Chargement…", ""));
+      dialog.showModal();
+      const reply = await api("GET", `/api/demandes/${button.dataset.reassign}/reassign-candidates`);
+      if (!reply.ok) { showErrors(form, reply.data.error || {message: GENERIC}); select.replaceChildren(); return; }
+      const options = reply.data.map((c) => new Option(`${c.first_name} ${c.last_name} (${c.profile === "ADMINISTRATEUR" ? "Administrateur" : "Utilisateur"})`, c.person_id));
+      select.replaceChildren(new Option(options.length ? "Sélectionnez une personne" : "Aucune autre personne du compte ne peut reprendre cette demande", ""), ...options);
+      select.focus();
+    });
+  }
 
   // --- captcha ---------------------------------------------------------------------------------
   async function refreshCaptcha(scope) {
@@ -341,6 +474,13 @@
     }
     for (const input of document.querySelectorAll("input[data-communes]")) setupCommunes(input);
     for (const zone of document.querySelectorAll("[data-upload]")) setupUpload(zone);
+    for (const wrapper of document.querySelectorAll("[data-when-field]")) setupConditional(wrapper);
+    for (const input of document.querySelectorAll("input[data-legal-forms]")) setupLegalForms(input);
+    for (const form of document.querySelectorAll("form[data-live-recap]")) setupLiveRecap(form);
+    for (const button of document.querySelectorAll("[data-reassign]")) setupReassign(button);
+    for (const button of document.querySelectorAll("[data-close-dialog]")) {
+      button.addEventListener("click", () => button.closest("dialog").close());
+    }
 
     const signup = signupData();
     for (const target of document.querySelectorAll("[data-signup-email]")) target.textContent = signup.email || "";

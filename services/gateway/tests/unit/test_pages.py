@@ -31,6 +31,61 @@ MEMBERS = [ME, {**ME, "person_id": "p-2", "profile": "UTILISATEUR", "status": "i
                 "first_name": "Chloé", "last_name": "Martin", "deletion_requested": True}]
 
 
+PROCEDURE = {
+    "code": "ARS_D", "label": "Déconsigner / récupérer l'allocation de rentrée scolaire", "sens": "D",
+    "audience": "PARTICULIER", "summary_notice": "La déconsignation totale…",
+    "sections": [{"code": "IDENTITY", "label": "Votre identité"}, {"code": "ADDRESS", "label": "Votre adresse"}],
+    "fields": [
+        {"name": "last_name", "label": "Nom", "type": "text", "section": "IDENTITY", "mandatory": True, "help": None,
+         "required_when": None, "prefill": "person.last_name", "max_length": 100},
+        {"name": "birth_date", "label": "Date de naissance", "type": "date", "section": "IDENTITY", "mandatory": True,
+         "help": "Si vous êtes nés avant le 1er janvier 1998…", "required_when": None, "prefill": None, "max": "today"},
+        {"name": "legal_form", "label": "Forme juridique", "type": "legal_form", "section": "IDENTITY", "mandatory": False,
+         "help": "Saisissez les 3 premières lettres", "required_when": None, "prefill": None},
+        {"name": "tax_residence", "label": "Résidence fiscale ?", "type": "boolean", "section": "ADDRESS",
+         "mandatory": True, "help": None, "required_when": None, "prefill": None},
+        {"name": "residence_country", "label": "Pays de résidence", "type": "country", "section": "ADDRESS",
+         "mandatory": False, "help": None, "required_when": {"field": "tax_residence", "equals": False}, "prefill": None},
+        {"name": "department", "label": "Département", "type": "choice", "section": "ADDRESS", "mandatory": False,
+         "help": None, "required_when": None, "prefill": None, "choices": [{"value": "67", "label": "Bas-Rhin"}]},
+    ],
+    "documents": {"required": [{"kind": "RIB", "label": "Relevé d'identité bancaire", "help": "À votre nom."}],
+                  "optional": [], "additional_allowed": True,
+                  "expected_when": [{"kind": "RESIDENCE_ABROAD", "field": "tax_residence", "equals": False, "help": None}]},
+}
+RECAP = [{"code": "IDENTITY", "label": "Votre identité",
+          "lines": [{"name": "last_name", "label": "Nom", "kind": "text", "value": "Non renseigné"}]}]
+DEMANDE = {"id": "d-1", "procedure_code": "ARS_D", "procedure_label": PROCEDURE["label"], "sens": "D",
+           "state": "DRAFT", "state_label": "Demande enregistrée", "tab": "DRAFTS", "step": 2, "values": {},
+           "number": None, "owner_person_id": "p-1", "owner_name": "Claire Dupont", "amount": "Total", "recap": RECAP,
+           "documents_expected": {"required": ["RIB"], "expected": ["RESIDENCE_ABROAD"], "optional": []},
+           "actions": ["detail", "resume", "duplicate", "delete", "reassign"], "history": [], "unread_messages": 0,
+           "submitted_at": None}
+BOARD = {"tab": "DRAFTS", "tab_label": "Demandes brouillons", "date_label": "Date d'enregistrement",
+         "tabs": [{"code": c, "label": l, "count": n} for c, l, n in (
+             ("DRAFTS", "Demandes brouillons", 1), ("TRANSMITTED", "Demandes transmises", 0),
+             ("VALIDATED", "Demandes validées", 0), ("REJECTED", "Demandes rejetées", 0))],
+         "items": [{"id": "d-1", "sens": "D", "date": "2026-11-20T10:00:00+00:00", "number": None,
+                    "procedure_code": "ARS_D", "procedure_label": "ARS", "amount": "Total", "state": "DRAFT",
+                    "state_label": "Demande enregistrée", "owner_person_id": "p-1", "owner_name": "Claire Dupont",
+                    "unread_messages": 2, "step": 2,
+                    "actions": ["detail", "resume", "duplicate", "delete", "summary", "proof", "reassign", "complete"]}],
+         "total": 41, "page": 1, "per_page": 20, "pages": 3, "sort": "date", "order": "desc", "filters": {},
+         "unread_total": 3}
+THREAD = {"demande_id": "d-2", "number": "102611000000001", "can_reply": True, "messages": [
+    {"id": "m-1", "author_role": "GESTIONNAIRE", "author": "Service des consignations", "subject_code": "FREE",
+     "subject": "RIB illisible", "body": "Merci de renvoyer le RIB.", "attachments": [],
+     "posted_at": "2026-11-21T09:00:00+00:00", "read": True}]}
+SUBMITTED = {**DEMANDE, "id": "d-2", "state": "AWAITING_COMPLEMENT", "state_label": "En attente complément",
+             "tab": "TRANSMITTED", "number": "102611000000001", "actions": ["detail", "summary", "complete"],
+             "history": [{"to_label": "Envoyé", "at": "2026-11-20T10:00:00+00:00", "by": "Claire Dupont",
+                          "by_role_label": "Client", "reason": None}], "submitted_at": "2026-11-20T10:00:00+00:00"}
+RIB = {"id": "doc-1", "kind": "RIB", "kind_label": "Relevé d'identité bancaire (RIB)", "page": None,
+       "file_name": "rib.pdf", "download_path": "/api/documents/doc-1/content", "status": "attached",
+       "generated": False, "review": {"status": "non_conforme", "reason": "RIB illisible"}}
+STAFF = {"id": "g-1", "is_staff": True, "first_name": "Anne", "last_name": "Martin", "email": "agent@cdc.fr"}
+
+
 class FakeServices:
     """Answers RPCs by method name, as the services would for an administrator mid-wizard."""
 
@@ -47,6 +102,18 @@ class FakeServices:
                       "siren": "732829320", "country": "FR", "structure_type": "AUTRES"},
             "list_documents": WIZARD["documents"]["attached"],
             "new_captcha": {"captcha_id": "c-1", "image_png_base64": "iVBORw0KGgo="},
+            "unread_total": {"unread": 3}, "board": BOARD, "procedure": PROCEDURE, "detail": DEMANDE,
+            "document_kinds": [{"code": "RIB", "pages": [], "requires_date": False},
+                               {"code": "IDENTITY", "pages": ["recto", "verso"], "requires_date": False}],
+            "thread": THREAD,
+            "staff_queue": {"items": [{"id": "d-2", "number": "102611000000001", "sens": "D", "procedure_code": "ARS_D",
+                                       "procedure_label": "ARS", "client_name": "ACME SAS",
+                                       "submitted_at": "2026-11-20T10:00:00+00:00", "state": "SUBMITTED",
+                                       "state_label": "Envoyé", "amount": "Total", "unread_messages": 1}],
+                            "total": 1, "page": 1, "per_page": 20, "pages": 1, "sort": "submitted_at", "order": "asc"},
+            "staff_detail": {**SUBMITTED, "state": "SUBMITTED", "client_name": "ACME SAS", "documents": [RIB],
+                             "decisions": ["AWAITING_COMPLEMENT", "REJECTED", "SUBMITTED", "VALIDATED"]},
+            "staff_thread": THREAD["messages"],
             "invitation_details": {"email": "u@acme.fr", "first_name": "Chloé", "last_name": "Martin",
                                    "profile": "UTILISATEUR", "expires_at": "2026-12-01T00:00:00+00:00"},
         }
@@ -82,7 +149,10 @@ PUBLIC = ["/connexion", "/creer-mon-compte", "/creer-mon-compte/entreprise", "/c
           "/creer-mon-compte/particulier", "/creer-mon-compte/particulier/lien-envoye", "/activation?token=t",
           "/invitation?token=t", "/mot-de-passe-oublie", "/mot-de-passe/reinitialisation?token=t"]
 MEMBER = ["/creation-compte/structure", "/creation-compte/informations", "/creation-compte/documents",
-          "/creation-compte/utilisateurs", "/bienvenue", "/mon-compte", "/fiche-client", "/utilisateurs"]
+          "/creation-compte/utilisateurs", "/bienvenue", "/mon-compte", "/fiche-client", "/utilisateurs",
+          "/suivi", "/suivi?tab=TRANSMITTED&sort=number&order=asc&page=2", "/demandes/nouvelle",
+          "/demandes/nouvelle?procedure=SAISIE_IMMO_D", "/demandes/d-1/etape/1", "/demandes/d-1/etape/2",
+          "/demandes/d-1"]
 
 
 def _checked(reply):
@@ -163,3 +233,149 @@ def test_error_slots_are_tied_to_their_fields(client):
     assert 'aria-describedby="email-aide email-erreur"' in html
     assert 'id="email-erreur" data-error-for="email"' in html
     assert 'data-error-for="captcha captcha_answer captcha_id"' in html
+
+
+# --- requests: « Mon suivi », the wizard, detail and messages; the back office -------------------
+
+def test_board_shows_tabs_counts_columns_unread_dot_and_actions(signed_in, services):
+    html = _checked(signed_in.get("/suivi"))
+    assert ("board", ({"tab": "DRAFTS"},)) in [(m, a[1:]) for _, m, a in services.calls]
+    for text in ("Demandes brouillons <span class=\"compteur-onglet\">(1)</span>", "Demandes transmises",
+                 "Demandes validées", "Demandes rejetées", "Date d&#39;enregistrement", "Propriétaire", "Messages",
+                 "Claire Dupont", "Total", "Demande enregistrée", "Créer une demande"):
+        assert text in html, text
+    assert 'class="pastille"' in html and "2<span class=\"visually-hidden\"> messages non lus" in html
+    for label in ("Détail", "Reprendre", "Dupliquer", "Supprimer", "Récapitulatif PDF", "Justificatif PDF",
+                  "Réaffecter", "Compléter"):
+        assert f"</span> {label}<span class=\"visually-hidden\">" in html, label
+    assert 'href="/demandes/d-1/etape/2"' in html and 'data-api="/api/demandes/d-1" data-method="DELETE"' in html
+    assert 'data-confirm="popin-supprimer"' in html and 'id="popin-reaffecter"' in html
+    assert 'href="/api/demandes/d-1/summary.pdf"' in html and 'href="/api/demandes/d-1/proof.pdf"' in html
+    assert 'aria-sort="descending"' in html and "page 1 sur 3" in html and "Page suivante" in html
+    assert "Mon suivi" in html and "3<span class=\"visually-hidden\"> messages non lus" in html  # header
+
+
+def test_board_passes_sort_filters_and_page_to_the_service(signed_in, services):
+    signed_in.get("/suivi?tab=VALIDATED&sort=number&order=asc&page=2&number=1026&unknown=x")
+    query = [a[1] for _, m, a in services.calls if m == "board"][-1]
+    assert query == {"tab": "VALIDATED", "sort": "number", "order": "asc", "page": "2", "number": "1026"}
+
+
+def test_board_filter_refused_by_the_service_is_shown(signed_in, services):
+    from consignations_shared.errors import ValidationFailed
+
+    answers = iter([ValidationFailed("Date invalide.", {"date_from": "La date est invalide."}), BOARD])
+
+    def board(*args, **kwargs):
+        answer = next(answers)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+    services.answers["board"] = None
+    original = services.call
+    services.call = lambda service, method, *a, **k: board() if method == "board" else original(service, method, *a, **k)
+    html = _checked(signed_in.get("/suivi?date_from=x"))
+    assert "La date est invalide." in html and 'role="alert"' in html
+
+
+def test_new_request_page_posts_the_draft_to_the_api(signed_in):
+    html = _checked(signed_in.get("/demandes/nouvelle?procedure=SAISIE_IMMO_D"))
+    assert 'data-api="/api/demandes" data-hook="created"' in html and 'value="SAISIE_IMMO_D"' in html
+
+
+def test_step_one_is_generated_from_the_procedure(signed_in, services):
+    html = _checked(signed_in.get("/demandes/d-1/etape/1"))
+    assert 'aria-label="Fil d\'Ariane : votre demande"' in html and 'aria-current="step">Étape 1 : Informations' in html
+    assert 'href="/demandes/d-1/etape/2">Étape 2 : Justificatifs' in html  # reached
+    assert "Étape 3 : Récapitulatif" in html and 'href="/demandes/d-1/etape/3"' not in html
+    assert 'data-api="/api/demandes/d-1/informations" data-method="PUT" data-wrap="values" data-keep="complete"' in html
+    assert "<legend>Votre identité</legend>" in html and "<legend>Votre adresse</legend>" in html
+    assert 'id="demande-last-name" name="last_name" value="Dupont"' in html  # prefilled from the profile
+    assert 'type="date" max="' in html and 'id="demande-birth-date-aide"' in html
+    assert 'aria-describedby="demande-birth-date-aide demande-birth-date-erreur"' in html
+    assert 'data-error-for="birth_date"' in html
+    assert 'list="demande-legal-form-liste" data-legal-forms' in html
+    assert "data-when-field=\"tax_residence\" data-when-equals='false'" in html
+    assert '<option value="67">Bas-Rhin</option>' in html
+    assert 'name="complete" value="true" data-type="bool" data-next="/demandes/d-1/etape/2"' in html
+    assert 'data-recap-line="last_name"' in html and "La déconsignation totale" in html
+    for text in ("Enregistrer", "Suivant", "Récapitulatif"):
+        assert text in html
+
+
+def test_step_two_offers_the_procedure_documents(signed_in):
+    html = _checked(signed_in.get("/demandes/d-1/etape/2"))
+    assert 'data-owner-service="demandes" data-owner-id="d-1" data-kind="RIB"' in html
+    assert 'data-kind="RESIDENCE_ABROAD"' in html and 'data-kind="OTHER"' in html  # expected, additional
+    assert "À votre nom." in html and "Parcourir" in html
+    assert 'data-api="/api/demandes/d-1/justificatifs/confirm"' in html
+    assert 'data-api="/api/demandes/d-1/step" data-method="PUT"' in html and 'value="1" data-type="int"' in html
+
+
+def test_steps_not_reached_and_transmitted_requests_are_redirected(signed_in, services):
+    assert signed_in.get("/demandes/d-1/etape/3").location == "/demandes/d-1/etape/2"
+    assert signed_in.get("/demandes/d-1/etape/4").location == "/demandes/d-1/etape/2"
+    services.answers["detail"] = SUBMITTED
+    assert signed_in.get("/demandes/d-2/etape/1").location == "/demandes/d-2"
+
+
+def test_step_three_submits_with_an_idempotency_key_after_the_pop_in(signed_in, services):
+    services.answers["detail"] = {**DEMANDE, "step": 3}
+    services.answers["list_documents"] = [{**RIB, "review": None}]
+    html = _checked(signed_in.get("/demandes/d-1/etape/3"))
+    assert 'data-api="/api/demandes/d-1/submit" data-idempotency data-confirm="popin-transmettre"' in html
+    assert '<dialog id="popin-transmettre"' in html and ">Oui</button>" in html and "Transmettre" in html
+    assert "rib.pdf" in html
+
+
+def test_step_four_gives_the_number_and_the_summary(signed_in, services):
+    services.answers["detail"] = {**SUBMITTED, "state": "SUBMITTED", "step": 4}
+    html = _checked(signed_in.get("/demandes/d-2/etape/4"))
+    assert "Votre demande a été prise en compte." in html and "102611000000001" in html
+    assert 'href="/api/demandes/d-2/summary.pdf">Télécharger le récapitulatif de ma demande' in html
+
+
+def test_detail_shows_documents_in_red_with_replace_and_the_thread(signed_in, services):
+    services.answers["detail"] = SUBMITTED
+    services.answers["list_documents"] = [RIB]
+    html = _checked(signed_in.get("/demandes/d-2"))
+    assert 'class="non-conforme"' in html and "Document non conforme : RIB illisible" in html
+    assert 'data-owner-service="demandes" data-owner-id="d-2" data-kind="RIB" data-replace="doc-1"' in html
+    assert 'data-api="/api/demandes/d-2/complete"' in html and ">Valider</button>" in html
+    assert "Messagerie instantanée" in html and "Merci de renvoyer le RIB." in html and "RIB illisible" in html
+    assert 'data-api="/api/messages/m-1/unread"' in html and "Marquer comme non lu" in html
+    assert 'data-api="/api/demandes/d-2/messages"' in html
+    assert 'aria-describedby="reponse-message-aide reponse-message-erreur"' in html and 'data-error-for="body"' in html
+    assert "données à caractère personnel" in html
+
+
+def test_gestionnaires_land_on_their_queue(client, services):
+    client.set_cookie(SESSION_COOKIE, "token")
+    services.answers["resolve_session"] = {"session_id": "s-1", "person": STAFF, "csrf_hash": "x"}
+    assert client.get("/espace").location == "/gestion"
+    html = _checked(client.get("/gestion?state=SUBMITTED&sort=number"))
+    assert "File des demandes transmises" in html and "102611000000001" in html and "ACME SAS" in html
+    assert [a[1] for _, m, a in services.calls if m == "staff_queue"][-1] == {"state": "SUBMITTED", "sort": "number"}
+    assert 'aria-sort="ascending"' in html and "Menu du service de gestion" in html
+
+
+def test_back_office_detail_reviews_decides_and_writes(client, services):
+    client.set_cookie(SESSION_COOKIE, "token")
+    services.answers["resolve_session"] = {"session_id": "s-1", "person": STAFF, "csrf_hash": "x"}
+    html = _checked(client.get("/gestion/demandes/d-2"))
+    assert 'data-api="/api/documents/doc-1/review"' in html and "Non conforme : RIB illisible" in html
+    assert "data-when-field=\"status\" data-when-equals='\"non_conforme\"'" in html
+    for route in ("complement", "validate", "reject"):
+        assert f'data-api="/api/backoffice/demandes/d-2/{route}"' in html, route
+    assert "funds-received" not in html  # SUBMITTED is not a gestionnaire's decision from SUBMITTED
+    assert 'data-confirm="popin-validate"' in html and 'data-confirm="popin-reject"' in html
+    assert 'data-api="/api/backoffice/demandes/d-2/messages"' in html
+    for subject in ("Demande en attente de compléments clients – 1ère relance", "Demande en attente de fonds – 2e relance",
+                    "Saisie libre"):
+        assert subject in html
+    assert "data-when-field=\"subject_code\" data-when-equals='\"FREE\"'" in html
+
+
+def test_clients_do_not_see_the_back_office(signed_in):
+    reply = signed_in.get("/gestion")
+    assert reply.status_code == 403 and "réservé aux gestionnaires" in reply.get_data(as_text=True)
