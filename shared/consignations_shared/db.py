@@ -16,6 +16,13 @@ _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
 
+SQLITE_GATE_TIMEOUT = 30.0  # seconds, as SQLite's own busy timeout
+
+
+class SQLiteBusy(RuntimeError):
+    """A transaction of this process waited 30 s for another one of the same process."""
+
+
 class Base(DeclarativeBase):
     """Not used directly: each service declares its own base (one metadata per service)."""
 
@@ -41,11 +48,28 @@ def _new_engine(url: str) -> Engine:
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        # One transaction at a time per process, queued here cooperatively: under eventlet,
+        # SQLite's own busy wait is a blocking C call that would freeze the whole hub, and with
+        # it the green thread that holds the lock (a stall until the busy timeout). Other
+        # processes (an operator command) still meet SQLite's busy timeout.
+        gate = threading.Semaphore(1)
+
         @event.listens_for(engine, "begin")
         def _sqlite_begin_immediate(conn):
-            # Take the write lock at BEGIN: concurrent writers queue instead of failing later
-            # with "database is locked" on upgrade from a read lock.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if not gate.acquire(timeout=SQLITE_GATE_TIMEOUT):
+                raise SQLiteBusy("database is locked: another transaction of this process did not end")
+            try:
+                # Take the write lock at BEGIN: concurrent writers queue instead of failing later
+                # with "database is locked" on upgrade from a read lock.
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                gate.release()
+                raise
+
+        @event.listens_for(engine, "commit")
+        @event.listens_for(engine, "rollback")
+        def _sqlite_end(conn):
+            gate.release()
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, pool_recycle=1800)
