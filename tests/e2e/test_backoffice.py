@@ -139,13 +139,17 @@ def test_the_acceptance_loop(system, company, agent):
     no_subject = agent.post(f"/api/backoffice/demandes/{demande_id}/messages",
                             json={"subject_code": "FREE", "body": "Bonjour"})
     assert error(no_subject, 422)["fields"]
+    joined = agent.post("/api/documents", files={"file": ("modele.pdf", samples.pdf(3), "application/pdf")},
+                        data={"owner_service": "demandes", "owner_id": demande_id, "kind": "OTHER"})
+    assert joined.status_code == 201, joined.text
+    assert agent.post(f"/api/documents/{joined.json()['id']}/attach").status_code == 200
     posted = agent.post(f"/api/backoffice/demandes/{demande_id}/messages", json={
-        "subject_code": "FREE", "free_subject": "Votre nouveau RIB",
+        "subject_code": "FREE", "free_subject": "Votre nouveau RIB", "attachments": [joined.json()["id"]],
         "body": "Bonjour,\nMerci pour le nouveau RIB. Pouvez-vous confirmer le titulaire du compte ?"})
     assert posted.status_code == 201, posted.text
     question = posted.json()
-    assert (question["author_role"], question["author"], question["subject"]) == (
-        "GESTIONNAIRE", "Anne Martin", "Votre nouveau RIB")
+    assert (question["author_role"], question["author"], question["subject"], question["attachments"]) == (
+        "GESTIONNAIRE", "Anne Martin", "Votre nouveau RIB", [joined.json()["id"]])
     mail = plain_text(wait_email(system, client.email, NEW_MESSAGE, count=before + 1))
     assert number in mail and "titulaire" not in mail
 
@@ -158,6 +162,8 @@ def test_the_acceptance_loop(system, company, agent):
     assert [(m["id"], m["author"], m["read"]) for m in thread["messages"]] == [
         (question["id"], "Service des consignations", False)]
     assert client.get("/api/messages/unread-count").json() == {"unread": 0}
+    attachment = client.get(f"/api/documents/{question['attachments'][0]}/content")  # MS-6
+    assert attachment.status_code == 200 and attachment.content == samples.pdf(3)
 
     # MS-5: a reply with an IBAN is not forwarded (the warning is the answer); a clean one is.
     refused = error(client.post(f"/api/demandes/{demande_id}/messages",
