@@ -224,9 +224,6 @@ def test_the_acceptance_loop(system, company, agent):
                                                 json={"body": "Merci"}), 403)["message"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "service bug: demandes backoffice.validate counts a document whose review is "
-    "{'status': 'pending'} (every upload, documents.py) as reviewed"))
 def test_validation_needs_every_document_reviewed(company, agent):
     demande_id, _, _ = submitted(company["admin"])
     refused = error(agent.post(f"/api/backoffice/demandes/{demande_id}/validate"), 422)

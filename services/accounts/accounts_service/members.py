@@ -188,9 +188,23 @@ def set_submit_right(ctx: AccountsContext, person: Any, person_id: Any, allowed:
 # --- AC-4 « Mon profil » ---------------------------------------------------------------------
 
 def my_profile(ctx: AccountsContext, person: Any) -> dict[str, Any]:
-    who = acting(ctx, person)
+    return _profile(acting(ctx, person))
+
+
+def _profile(who) -> dict[str, Any]:
     return {**member_view(who.member), "account_id": who.account.id, "account_kind": who.account.kind,
             "company_name": who.account.company_name}
+
+
+def my_profile_and_colleagues(ctx: AccountsContext, person: Any) -> dict[str, Any]:
+    """`my_profile` and the names of the people of the same account, in one call (the « Mon
+    suivi » board shows each request's owner). Names and profiles only: no contact details."""
+    who = acting(ctx, person)
+    people = ctx.session.query(AccountMember).filter(AccountMember.account_id == who.account.id).order_by(
+        AccountMember.last_name, AccountMember.first_name).all()
+    return {"me": _profile(who), "people": [
+        {"person_id": m.person_id, "civility": m.civility, "last_name": m.last_name, "first_name": m.first_name,
+         "profile": m.profile, "status": m.status, "can_submit": m.can_submit} for m in people]}
 
 
 def update_my_profile(ctx: AccountsContext, person: Any, form: dict[str, Any]) -> dict[str, Any]:

@@ -91,6 +91,10 @@ class AccountsService(HealthEndpoints):
         return members.my_profile(self._context(), person)
 
     @rpc
+    def my_profile_and_colleagues(self, person):
+        return members.my_profile_and_colleagues(self._context(), person)
+
+    @rpc
     def update_my_profile(self, person, form):
         return members.update_my_profile(self._context(), person, form)
 

@@ -34,6 +34,7 @@ NOTHING_FLAGGED = ("Marquez au moins un document « non conforme », avec son mo
 NOT_ALL_REVIEWED = "Contrôlez chaque document (conforme ou non conforme) avant de valider la demande : {labels}."
 NON_CONFORMING_LEFT = "Des documents sont non conformes : demandez un complément ou rejetez la demande."
 CHANGED_MEANWHILE = "Cette demande vient d'être modifiée par ailleurs. Rechargez-la."
+REVIEWED = ("conforme", "non_conforme")  # the documents service says "pending" until then
 QUEUE_STATES = (lifecycle.SUBMITTED, lifecycle.AWAITING_COMPLEMENT, lifecycle.AWAITING_FUNDS,
                 lifecycle.VALIDATED, lifecycle.REJECTED)
 QUEUE_FILTERS = ("state", "procedure_code", "sens", "date_from", "date_to", "number", "client_name")
@@ -240,7 +241,8 @@ def validate(ctx: DemandesContext, person: Any, request_id: Any) -> dict[str, An
         in_messages = message_attachments(ctx, request.id)
         client_documents = [d for d in documents if not d.get("generated") and d.get("status") == "attached"
                             and d["id"] not in in_messages]
-        unreviewed = [d.get("kind_label") or d.get("kind") for d in client_documents if not d.get("review")]
+        unreviewed = [d.get("kind_label") or d.get("kind") for d in client_documents
+                      if (d.get("review") or {}).get("status") not in REVIEWED]
         if unreviewed:
             message = NOT_ALL_REVIEWED.format(labels=", ".join(unreviewed))
             raise ValidationFailed(message, {"documents": message})

@@ -12,12 +12,12 @@ from sqlalchemy import and_, exists, func, select
 from consignations_shared.errors import ValidationFailed
 
 from . import transitions
-from .context import Acting, DemandesContext, acting, request_to_read
+from .context import Acting, DemandesContext, acting_with_colleagues, request_to_read
 from .domain import catalogue, lifecycle, presentation
 from .domain.fields import parse_date
 from .domain.lifecycle import PARIS
 from .models import Message, MessageRead, Request
-from .views import actions_for, iso, name_of, people_of_account, state_label, view
+from .views import actions_for, iso, name_of, state_label, view
 
 PER_PAGE_DEFAULT, PER_PAGE_MAX = 20, 100
 SORTS = ("date", "number", "amount", "state", "procedure", "sens")
@@ -145,8 +145,8 @@ def unread_counts(ctx: DemandesContext, person_id: str, request_ids: list[str], 
 
 
 def board(ctx: DemandesContext, person: Any, raw_query: Any) -> dict[str, Any]:
-    who = acting(ctx, person)
     query = parse_query(raw_query)
+    who, people = acting_with_colleagues(ctx, person)  # one call to accounts, then one transaction
     date_column_name, date_label = presentation.TAB_DATE[query.tab]
     date_column = getattr(Request, date_column_name)
     tab_states = [s for s, t in lifecycle.TABS.items() if t == query.tab]
@@ -177,8 +177,8 @@ def board(ctx: DemandesContext, person: Any, raw_query: Any) -> dict[str, Any]:
     tab_counts = dict(ctx.session.execute(
         select(Request.state, func.count()).where(_visible(who)).group_by(Request.state)).all())
     unread = unread_counts(ctx, who.person_id, [r.id for r in rows])
+    unread_total = _total_unread(ctx, who)
     ctx.session.commit()
-    people = people_of_account(ctx, who.account_id) if rows else {}
     items = []
     for request in rows:
         procedure = catalogue.procedure(request.procedure_code)
@@ -202,27 +202,30 @@ def board(ctx: DemandesContext, person: Any, raw_query: Any) -> dict[str, Any]:
         "pages": max(1, -(-total // query.per_page)), "sort": query.sort,
         "order": "desc" if query.descending else "asc", "filters": {k: (v.isoformat() if isinstance(v, date) else v)
                                                                      for k, v in f.items()},
-        "unread_total": total_unread(ctx, who),
+        "unread_total": unread_total,
     }
 
 
 def total_unread(ctx: DemandesContext, who: Acting) -> int:
     """The portal header's count: unread back-office messages on every request the person sees."""
-    read = exists().where(MessageRead.message_id == Message.id, MessageRead.person_id == who.person_id)
-    count = ctx.session.execute(
-        select(func.count()).select_from(Message).join(Request, Request.id == Message.request_id)
-        .where(_visible(who), Message.author_role.in_(CLIENT_UNREAD_AUTHORS), ~read)).scalar_one()
+    count = _total_unread(ctx, who)
     ctx.session.commit()
     return count
 
 
+def _total_unread(ctx: DemandesContext, who: Acting) -> int:
+    read = exists().where(MessageRead.message_id == Message.id, MessageRead.person_id == who.person_id)
+    return ctx.session.execute(
+        select(func.count()).select_from(Message).join(Request, Request.id == Message.request_id)
+        .where(_visible(who), Message.author_role.in_(CLIENT_UNREAD_AUTHORS), ~read)).scalar_one()
+
+
 def detail(ctx: DemandesContext, person: Any, request_id: Any) -> dict[str, Any]:
     """The detail of a request (every tab): its data, live summary, history and actions."""
-    who = acting(ctx, person)
+    who, people = acting_with_colleagues(ctx, person)
     request = request_to_read(ctx, who, request_id)
     history = transitions.history(ctx, request.id)
     unread = unread_counts(ctx, who.person_id, [request.id]).get(request.id, 0)
     ctx.session.commit()
-    people = people_of_account(ctx, who.account_id)
     return {**view(request, who=who, owner_name=name_of(people, request.owner_person_id)),
             "history": history, "unread_messages": unread}

@@ -28,6 +28,8 @@ class AccountsPort(Protocol):
 
     def directories(self, account_ids: list[str]) -> dict[str, dict]: ...
 
+    def my_profile_and_colleagues(self, person: dict) -> dict: ...
+
 
 class DocumentsPort(Protocol):
     def documents_of_owner(self, owner_service: str, owner_id: str) -> list[dict]: ...
@@ -78,10 +80,25 @@ class Acting:
 def acting(ctx: DemandesContext, person: Any) -> Acting:
     """The acting client and their account, as the accounts service knows them (it refuses
     strangers, deleted people and accounts still being opened with its own French messages)."""
-    person_id = person.get("id") if isinstance(person, dict) else None
-    if not person_id or person.get("is_staff"):
+    _require_client(person)
+    return _acting_from(person, ctx.accounts.my_profile(person))
+
+
+def acting_with_colleagues(ctx: DemandesContext, person: Any) -> tuple[Acting, dict[str, dict]]:
+    """`acting` and {person_id: person} of the same account, in one call to the accounts service
+    (the board shows each request's owner)."""
+    _require_client(person)
+    answer = ctx.accounts.my_profile_and_colleagues(person)
+    return _acting_from(person, answer["me"]), {p["person_id"]: p for p in answer["people"]}
+
+
+def _require_client(person: Any) -> None:
+    if not isinstance(person, dict) or not person.get("id") or person.get("is_staff"):
         raise Forbidden(NO_ACCOUNT)
-    profile = ctx.accounts.my_profile(person)
+
+
+def _acting_from(person: dict, profile: dict) -> Acting:
+    person_id = person["id"]
     if str(profile.get("person_id")) != str(person_id) or not profile.get("account_id"):
         raise Forbidden(NO_ACCOUNT)
     return Acting(person_id=str(person_id), account_id=str(profile["account_id"]),

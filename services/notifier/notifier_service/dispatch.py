@@ -493,10 +493,11 @@ def access_deletion_requested(dispatcher: Dispatcher, envelope: Envelope) -> int
 
 
 def message_posted(dispatcher: Dispatcher, envelope: Envelope) -> bool:
-    """NO-14, event demandes.message_posted: a gestionnaire's message (MS-3). The e-mail names
-    the request, never the message nor its subject (MS-5: they may carry personal data)."""
+    """NO-14, event demandes.message_posted: a back-office message (MS-3), a gestionnaire's or an
+    automatic reminder. The e-mail names the request, never the message nor its subject (MS-5:
+    they may carry personal data)."""
     key = "demandes.message_posted"
     payload = _event(envelope, key)
-    if _text(payload, "author_role").upper() != "GESTIONNAIRE":
+    if _text(payload, "author_role").upper() not in ("GESTIONNAIRE", "SYSTEM"):  # not the client's replies
         return False
     return _email_request_owner(dispatcher, envelope, key, payload, "new_message", lambda contact: {})

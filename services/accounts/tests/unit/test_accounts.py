@@ -298,3 +298,16 @@ def test_document_access_rule(ctx):
         members.authorize_document(ctx, account_id, other, "read")
     assert members.authorize_document(ctx, account_id, {"id": "agent", "is_staff": True}, "review") is True
     assert ctx.session.get(ClientAccount, account_id).status == "active"
+
+
+def test_colleagues_are_the_people_of_the_same_account_only(ctx):
+    admin = finalised_company(ctx)
+    user = invite(ctx, admin, "UTILISATEUR", "user@acme.example.com")
+    other_admin = finalised_company(ctx, person_id="admin-2")
+    invite(ctx, other_admin, "UTILISATEUR", "autre@acme.example.com")
+    seen = members.my_profile_and_colleagues(ctx, user)
+    assert seen["me"] == members.my_profile(ctx, user)
+    assert {p["person_id"] for p in seen["people"]} == {"admin-1", user["id"]}
+    assert all("email" not in p and "mobile" not in p for p in seen["people"])
+    with pytest.raises(Forbidden):
+        members.my_profile_and_colleagues(ctx, {"id": "agent", "is_staff": True})

@@ -33,6 +33,11 @@ class StubAccounts:
         return PEOPLE[person["id"]]
 
     @rpc_entrypoint
+    def my_profile_and_colleagues(self, person):
+        me = PEOPLE[person["id"]]
+        return {"me": me, "people": [p for p in PEOPLE.values() if p["account_id"] == me["account_id"]]}
+
+    @rpc_entrypoint
     def directories(self, account_ids):
         people = [p for p in PEOPLE.values() if p["account_id"] in account_ids]
         return {a: {"account_id": a, "kind": "ENTREPRISE", "company_name": "ACME SAS", "status": "active",

@@ -44,6 +44,10 @@ class FakeAccounts:
             raise Forbidden("Aucun compte client n'est associé à votre accès.")
         return dict(self.members[person["id"]])
 
+    def my_profile_and_colleagues(self, person):
+        me = self.my_profile(person)
+        return {"me": me, "people": self.directories([me["account_id"]])[me["account_id"]]["people"]}
+
     def directories(self, account_ids):
         found = {}
         for member in self.members.values():
@@ -65,6 +69,7 @@ class FakeDocuments:
         self.rendered = []
 
     def attach(self, request_id, kind, page=None, status="attached", review=None, **extra):
+        review = review or {"status": "pending", "reason": None}  # as the documents service answers
         document = {"id": f"doc-{len(self.by_owner.get(request_id, [])) + 1}-{request_id[:8]}", "kind": kind,
                     "kind_label": kind.capitalize(), "page": page, "status": status, "review": review,
                     "generated": False, "replaced_by_document_id": None, "file_name": f"{kind.lower()}.pdf",

@@ -371,3 +371,10 @@ def test_a_reassigned_draft_has_no_number_yet_and_still_reaches_its_new_owner(se
 def test_other_request_notifications_still_need_their_number(session, tmp_path, known_people):
     with pytest.raises(ContractViolation):
         dispatch.demande_submitted(make_dispatcher(session, tmp_path), envelope_for(CASES[0], number=None))
+
+
+def test_automatic_reminders_are_back_office_messages_too(session, tmp_path, known_people):
+    assert dispatch.message_posted(make_dispatcher(session, tmp_path),
+                                   envelope_for(CASES[6], author_role="SYSTEM", message_id="m-reminder"))
+    [mail] = read_outbox(tmp_path).emails
+    assert NUMBER in mail.as_string()
