@@ -159,6 +159,26 @@ def test_a_user_files_a_saisie_immobiliere(system, person):
     expect(row.get_by_role("link", name=re.compile("^Récapitulatif PDF"))).to_be_visible()
     user.shot("suivi-transmise")
 
+    # « Dupliquer » (holder information only), « Supprimer » the copy (pop-in), « Réaffecter » the request.
+    row.get_by_role("button", name=re.compile("^Dupliquer")).click()
+    expect(page.locator("#message-page")).to_contain_text("dupliquée")
+    tabs = page.get_by_role("navigation", name="Onglets du tableau de suivi")
+    expect(tabs).to_contain_text("Demandes brouillons (1)")
+    page.get_by_role("row", name=re.compile("Demande enregistrée")).get_by_role("button", name=re.compile("^Supprimer")).click()
+    expect(page.get_by_role("dialog")).to_contain_text("Voulez-vous vraiment supprimer cette demande ?")
+    page.get_by_role("dialog").get_by_role("button", name="Oui").click()
+    expect(page.locator("#message-page")).to_contain_text("supprimée")
+    expect(tabs).to_contain_text("Demandes brouillons (0)")
+    page.get_by_role("link", name=re.compile("^Demandes transmises")).click()
+    page.get_by_role("row", name=re.compile(number)).get_by_role("button", name=re.compile("^Réaffecter")).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_label(re.compile("Nouveau propriétaire")).locator("option")).to_have_count(2)
+    dialog.get_by_label(re.compile("Nouveau propriétaire")).select_option(index=1)
+    user.shot("reaffectation")
+    dialog.get_by_role("button", name="Réaffecter").click()
+    expect(page.locator("#message-page")).to_contain_text("réaffectée")
+    expect(tabs).to_contain_text("Demandes transmises (0)")  # a Utilisateur sees the requests they own
+
 
 def test_a_particulier_files_an_ars_request(system, person):
     email = new_email("particulier")

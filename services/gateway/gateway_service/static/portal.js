@@ -97,6 +97,7 @@
     } else if (!summary && lines.length) {
       pageMessage(lines.join(" "), true);
     }
+    first = scope.querySelector('[aria-invalid="true"]') || first;  // the first in reading order
     const target = first && first.matches("input, select, textarea") ? first : (summary && !summary.hidden ? summary : first);
     if (target) {
       if (!target.matches("input, select, textarea, [tabindex]")) target.setAttribute("tabindex", "-1");
@@ -312,6 +313,11 @@
     };
     form.addEventListener("input", refresh);
     form.addEventListener("change", refresh);
+    // Values proposed by the page (e.g. the name from the profile) show before the first save.
+    for (const line of document.querySelectorAll("[data-recap-line]")) {
+      const shown = form.elements[line.dataset.recapLine] ? shownValue(form, line.dataset.recapLine) : "";
+      if (shown && line.textContent === NOT_ENTERED) line.textContent = shown;
+    }
   }
 
   // --- fields shown only when another field has a value (required_when) -------------------------
