@@ -4,7 +4,7 @@ request numbering under concurrent submitters.
 Prints, in one run on this machine (nothing is asserted):
   1. p50/p99 latency and throughput of `GET /api/demandes` with N concurrent clients (default 16)
      through the real gateway (gunicorn -> identity.resolve_session -> demandes.board ->
-     accounts.my_profile + accounts.directories, five SQL queries), for one client account of
+     accounts.my_profile_and_colleagues, one transaction), for one client account of
      1,000 requests: the TRANSMITTED tab (first page, 20 per page, default sort), a filtered and
      sorted query (TRANSMITTED, sort=amount asc, page 7) and the DRAFTS tab; next to a bare
      Flask JSON endpoint returning the same page's bytes, served by the same gunicorn command
@@ -21,13 +21,9 @@ Prints, in one run on this machine (nothing is asserted):
 
 It starts its own identity, accounts and demandes services and the gateway (the Procfile's
 commands; documents and notifier are not needed by the board) on a private RabbitMQ vhost and
-private PostgreSQL databases, seeds them directly, and removes everything afterwards. There is
-no SQLite mode: under concurrent RPCs the services stall on SQLite. Every transaction takes the
-write lock at BEGIN IMMEDIATE; when a second green thread of the same process (another worker, or
-the outbox relay) begins while the first still holds the lock, sqlite's 30 s busy timeout blocks
-the whole eventlet process, the holder cannot finish, and the call fails with "database is
-locked" after 30 s (seen with 16 clients, and with 8 RPC clients of accounts.my_profile even at
-ACCOUNTS_MAX_WORKERS=1). The figures would measure that timeout.
+private PostgreSQL databases, seeds them directly, and removes everything afterwards. PostgreSQL
+only: the embedded SQLite default serialises each service's transactions (one writer per file),
+which is not what production runs.
 """
 from __future__ import annotations
 
@@ -496,8 +492,8 @@ def main() -> int:
                 ("RPC demandes.board (TRANSMITTED), standalone client",
                  lambda: rpc.demandes.board(person, QUERIES[0][1])),
                 ("  RPC identity.resolve_session (the gateway, first)", lambda: rpc.identity.resolve_session(token)),
-                ("  RPC accounts.my_profile (inside board)", lambda: rpc.accounts.my_profile(person)),
-                ("  RPC accounts.directories (inside board)", lambda: rpc.accounts.directories([ids["account_id"]])),
+                ("  RPC accounts.my_profile_and_colleagues (inside board)",
+                 lambda: rpc.accounts.my_profile_and_colleagues(person)),
                 ("  RPC demandes.procedure (no database: RPC floor)", lambda: rpc.demandes.procedure("SAISIE_IMMO_D")),
             ]
             print()
