@@ -11,23 +11,21 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from consignations_shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from consignations_shared.errors import Conflict, ValidationFailed
 from consignations_shared.validation import check_text
 
-from . import transitions
+from . import threads, transitions
 from .board import PER_PAGE_DEFAULT, PER_PAGE_MAX, bounded_int, paris_midnight, unread_counts
-from .context import DemandesContext, full_name, load_request
+from .context import DemandesContext, full_name, staff_actor, transmitted_request
 from .domain import catalogue, lifecycle, presentation
 from .domain.fields import parse_date
 from .models import Message, Request
 from .pdfs import issue_missing_proof
-from .transitions import GESTIONNAIRE, Actor, change_state
+from .transitions import change_state
 from .views import iso, people_of_account, state_label, view
 
 audit = logging.getLogger("demandes.audit")
 
-STAFF_ONLY = "Cette action est réservée aux gestionnaires du service des consignations."
-UNKNOWN_REQUEST = "Cette demande est introuvable."
 REASON_REQUIRED = "Le motif est obligatoire."
 NOTHING_FLAGGED = ("Marquez au moins un document « non conforme », avec son motif, avant de demander un "
                    "complément.")
@@ -40,21 +38,6 @@ QUEUE_STATES = (lifecycle.SUBMITTED, lifecycle.AWAITING_COMPLEMENT, lifecycle.AW
 QUEUE_FILTERS = ("state", "procedure_code", "sens", "date_from", "date_to", "number", "client_name")
 QUEUE_SORTS = {"submitted_at": Request.submitted_at, "number": Request.number, "client_name": Request.client_name,
                "state": Request.state, "procedure": Request.procedure_code, "amount": Request.amount}
-
-
-def staff_actor(person: Any) -> Actor:
-    if not isinstance(person, dict) or not person.get("id") or person.get("is_staff") is not True:
-        raise Forbidden(STAFF_ONLY)
-    return Actor(role=GESTIONNAIRE, person_id=str(person["id"]),
-                 name=full_name(person) or str(person.get("email") or person["id"]))
-
-
-def transmitted_request(ctx: DemandesContext, request_id: Any, *, lock: bool = False) -> Request:
-    """Any transmitted request (gestionnaires see every account's); drafts are the client's."""
-    request = load_request(ctx, request_id, lock=lock)
-    if request is None or request.deleted_at is not None or request.state == lifecycle.DRAFT:
-        raise NotFound(UNKNOWN_REQUEST)
-    return request
 
 
 # --- BO-1 queue and detail ------------------------------------------------------------------------
@@ -156,12 +139,13 @@ def detail(ctx: DemandesContext, person: Any, request_id: Any) -> dict[str, Any]
     staff_actor(person)
     request = transmitted_request(ctx, request_id)
     history = transitions.history(ctx, request.id, for_staff=True)
-    ctx.session.commit()
+    messages = threads.thread(ctx, request.id, str(person["id"]), for_staff=True, mark_read=False)
     people = people_of_account(ctx, request.account_id)
     documents = ctx.documents.documents_of_owner("demandes", request.id)
     owner = people.get(request.owner_person_id)
     return {**view(request, owner_name=full_name(owner)), "client_name": request.client_name,
             "account_id": request.account_id, "history": history, "documents": documents,
+            "messages": messages,
             "decisions": sorted(lifecycle.allowed_targets(request.state, request.sens))}
 
 

@@ -15,7 +15,7 @@ from consignations_shared.clock import Clock
 from consignations_shared.errors import Forbidden, NotFound
 from consignations_shared.outbox import OutboxWriter
 
-from .domain.lifecycle import PARIS, REJECTED, VALIDATED
+from .domain.lifecycle import DRAFT, PARIS, REJECTED, VALIDATED
 from .models import Request
 
 NO_ACCOUNT = "Aucun compte client n'est associé à votre accès."
@@ -50,6 +50,17 @@ class DemandesContext:
     def today(self) -> date:
         """Today in France (bounds the dates marked ``max: today``)."""
         return self.clock.now().astimezone(PARIS).date()
+
+
+CLIENT, GESTIONNAIRE, SYSTEM = "CLIENT", "GESTIONNAIRE", "SYSTEM"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who changes a request or writes in its thread, as histories and events record it."""
+    role: str  # CLIENT | GESTIONNAIRE | SYSTEM
+    person_id: str | None
+    name: str
 
 
 @dataclass(frozen=True)
@@ -153,5 +164,26 @@ def request_to_act_on(ctx: DemandesContext, who: Acting, request_id: Any, *, loc
     if request is None or request.account_id != who.account_id or request.deleted_at is not None:
         raise NotFound(UNKNOWN_REQUEST)
     if not who.is_admin and request.owner_person_id != who.person_id:
+        raise NotFound(UNKNOWN_REQUEST)
+    return request
+
+
+# --- gestionnaires (back office) ----------------------------------------------------------------
+
+STAFF_ONLY = "Cette action est réservée aux gestionnaires du service des consignations."
+
+
+def staff_actor(person: Any) -> Actor:
+    """The gestionnaire acting (the gateway's staff session), as recorded in histories."""
+    if not isinstance(person, dict) or not person.get("id") or person.get("is_staff") is not True:
+        raise Forbidden(STAFF_ONLY)
+    return Actor(role=GESTIONNAIRE, person_id=str(person["id"]),
+                 name=full_name(person) or str(person.get("email") or person["id"]))
+
+
+def transmitted_request(ctx: DemandesContext, request_id: Any, *, lock: bool = False) -> Request:
+    """Any transmitted request (gestionnaires see every account's); drafts are the client's."""
+    request = load_request(ctx, request_id, lock=lock)
+    if request is None or request.deleted_at is not None or request.state == DRAFT:
         raise NotFound(UNKNOWN_REQUEST)
     return request

@@ -11,7 +11,7 @@ from consignations_shared.errors import Conflict
 from .context import DemandesContext, acting, full_name, load_request, request_to_read
 from .domain import catalogue, lifecycle, presentation
 from .models import Request
-from .views import iso, people_of_account, state_label
+from .views import iso, state_label
 
 NO_SUMMARY_FOR_DRAFT = "Le récapitulatif est disponible une fois la demande transmise."
 NO_PROOF_YET = "Le justificatif de paiement est disponible une fois la demande validée."

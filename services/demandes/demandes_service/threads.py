@@ -12,9 +12,9 @@ from sqlalchemy import delete, select
 from consignations_shared.clock import as_utc
 from consignations_shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
-from .backoffice import staff_actor, transmitted_request
 from .board import total_unread
-from .context import Acting, DemandesContext, acting, load_request, request_to_read, visible_to
+from .context import (Acting, DemandesContext, acting, load_request, request_to_read, staff_actor,
+                      transmitted_request, visible_to)
 from .domain import lifecycle, messaging, personal_data, reminders
 from .models import Message, MessageRead, Request
 from .transitions import CLIENT, GESTIONNAIRE, SYSTEM, Actor
@@ -42,14 +42,17 @@ def _message_view(message: Message, read_ids: set[str], *, for_staff: bool) -> d
     }
 
 
-def _thread(ctx: DemandesContext, request_id: str, reader_id: str, *, for_staff: bool) -> list[dict[str, Any]]:
-    """The thread, oldest first; the messages of the other side are marked read by this reader
-    (reading the thread is opening it) and reported once as `message_read`."""
+def thread(ctx: DemandesContext, request_id: str, reader_id: str, *, for_staff: bool,
+           mark_read: bool = True) -> list[dict[str, Any]]:
+    """The thread, oldest first. With `mark_read`, the messages of the other side are marked read
+    by this reader (reading the thread is opening it) and reported once as `message_read`."""
     messages = list(ctx.session.execute(select(Message).where(Message.request_id == request_id)
                                         .order_by(Message.posted_at, Message.id)).scalars())
     read_ids = set(ctx.session.execute(select(MessageRead.message_id).where(
         MessageRead.person_id == reader_id, MessageRead.message_id.in_([m.id for m in messages]))).scalars())
     views = [_message_view(m, read_ids, for_staff=for_staff) for m in messages]
+    if not mark_read:
+        return views
     other_side = (CLIENT,) if for_staff else (GESTIONNAIRE, SYSTEM)
     now = ctx.clock.now()
     for message in messages:
@@ -114,7 +117,7 @@ def staff_post(ctx: DemandesContext, person: Any, request_id: Any, subject_code:
 def staff_thread(ctx: DemandesContext, person: Any, request_id: Any) -> list[dict[str, Any]]:
     actor = staff_actor(person)
     request = transmitted_request(ctx, request_id)
-    return _thread(ctx, request.id, actor.person_id, for_staff=True)
+    return thread(ctx, request.id, actor.person_id, for_staff=True)
 
 
 # --- clients (MS-2, MS-4, MS-5) ---------------------------------------------------------------------
@@ -129,7 +132,7 @@ def _readable(ctx: DemandesContext, who: Acting, request_id: Any) -> Request:
 def client_thread(ctx: DemandesContext, person: Any, request_id: Any) -> dict[str, Any]:
     who = acting(ctx, person)
     request = _readable(ctx, who, request_id)
-    messages = _thread(ctx, request.id, who.person_id, for_staff=False)
+    messages = thread(ctx, request.id, who.person_id, for_staff=False)
     can_reply = not who.read_only and any(m["author_role"] != CLIENT for m in messages)
     return {"demande_id": request.id, "number": request.number, "messages": messages, "can_reply": can_reply}
 

@@ -3,26 +3,17 @@ here it is recorded (who, when, why) and reported as `demande_state_changed`, in
 transaction, so the history row and the event exist if and only if the change is committed."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
 from consignations_shared.clock import as_utc
 
-from .context import DemandesContext
+from .context import CLIENT, GESTIONNAIRE, SYSTEM, Actor, DemandesContext
 from .domain import catalogue, lifecycle
 from .models import Request, RequestTransition
 
-CLIENT, GESTIONNAIRE, SYSTEM = "CLIENT", "GESTIONNAIRE", "SYSTEM"
 ROLE_LABELS = {CLIENT: "Client", GESTIONNAIRE: "Gestionnaire", SYSTEM: "Traitement automatique"}
-
-
-@dataclass(frozen=True)
-class Actor:
-    role: str  # CLIENT | GESTIONNAIRE | SYSTEM
-    person_id: str | None
-    name: str
 
 
 def change_state(ctx: DemandesContext, request: Request, target: str, actor: Actor, *,

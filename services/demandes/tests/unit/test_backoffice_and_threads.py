@@ -76,11 +76,18 @@ def test_queue_filters_sorts_and_excludes_drafts(ctx, documents, people, submitt
     assert set(refused.value.fields) == {"state", "sort", "colour"}
 
 
-def test_detail_shows_documents_history_and_possible_decisions(ctx, people, submitted):
+def test_detail_shows_documents_history_and_possible_decisions(ctx, people, submitted, clock):
     seen = backoffice.detail(ctx, AGENT, submitted["id"])
     assert seen["documents"][0]["kind"] == "RIB" and seen["client_name"] == "ACME SAS"
     assert seen["history"][0]["by"] == "Alice Martin" and seen["owner_name"] == "Alice Martin"
     assert seen["decisions"] == ["AWAITING_COMPLEMENT", "REJECTED", "VALIDATED"]  # D: no funds
+    threads.staff_post(ctx, AGENT, submitted["id"], messaging.FREE, "Question", "Bonjour")
+    threads.client_thread(ctx, people["alice"], submitted["id"])
+    clock.advance(timedelta(minutes=1))
+    threads.reply(ctx, people["alice"], submitted["id"], "Merci")
+    messages = backoffice.detail(ctx, AGENT, submitted["id"])["messages"]
+    assert [(m["author"], m["read"]) for m in messages] == [("Gaston Lagaffe", True), ("Alice Martin", False)]
+    assert backoffice.queue(ctx, AGENT, {})["items"][0]["unread_messages"] == 1  # seeing the detail is not reading
 
 
 def test_drafts_are_invisible_to_the_back_office(ctx, people):
