@@ -303,8 +303,11 @@ def test_step_one_is_generated_from_the_procedure(signed_in, services):
         assert text in html
 
 
-def test_step_two_offers_the_procedure_documents(signed_in):
+def test_step_two_offers_the_procedure_documents(signed_in, services):
+    services.answers["list_documents"] = [{**RIB, "review": None}]
     html = _checked(signed_in.get("/demandes/d-1/etape/2"))
+    assert "rib.pdf" in html and 'data-api="/api/documents/doc-1" data-method="DELETE"' in html
+    assert '<button type="submit" form="confirmer-justificatifs">Suivant</button>' in html
     assert 'data-owner-service="demandes" data-owner-id="d-1" data-kind="RIB"' in html
     assert 'data-kind="RESIDENCE_ABROAD"' in html and 'data-kind="OTHER"' in html  # expected, additional
     assert "À votre nom." in html and "Parcourir" in html
@@ -324,6 +327,7 @@ def test_step_three_submits_with_an_idempotency_key_after_the_pop_in(signed_in, 
     services.answers["list_documents"] = [{**RIB, "review": None}]
     html = _checked(signed_in.get("/demandes/d-1/etape/3"))
     assert 'data-api="/api/demandes/d-1/submit" data-idempotency data-confirm="popin-transmettre"' in html
+    assert '<button type="submit" form="transmettre">Transmettre</button>' in html
     assert '<dialog id="popin-transmettre"' in html and ">Oui</button>" in html and "Transmettre" in html
     assert "rib.pdf" in html
 
