@@ -383,3 +383,19 @@ def test_back_office_detail_reviews_decides_and_writes(client, services):
 def test_clients_do_not_see_the_back_office(signed_in):
     reply = signed_in.get("/gestion")
     assert reply.status_code == 403 and "réservé aux gestionnaires" in reply.get_data(as_text=True)
+
+
+def test_every_procedure_of_the_catalogue_renders_its_steps(signed_in, services):
+    """Steps 1 and 2 generated from each real definition (every field type, required_when, documents)."""
+    catalogue = pytest.importorskip("demandes_service.domain.catalogue")
+    for procedure in catalogue.all_procedures():
+        definition = procedure.as_dict()
+        services.answers["procedure"] = definition
+        services.answers["detail"] = {**DEMANDE, "procedure_code": procedure.code, "step": 2}
+        html = _checked(signed_in.get("/demandes/d-1/etape/1"))
+        for field in definition["fields"]:
+            assert f'name="{field["name"]}"' in html, (procedure.code, field["name"])
+            assert f'data-error-for="{field["name"]}"' in html, (procedure.code, field["name"])
+        html = _checked(signed_in.get("/demandes/d-1/etape/2"))
+        for doc in definition["documents"]["required"]:
+            assert f'data-kind="{doc["kind"]}"' in html, (procedure.code, doc["kind"])
