@@ -91,7 +91,8 @@ def board():
         tab = demandes("board", person, query)
     procedures = demandes("procedures", person)
     return render("suivi.html", person=person, me=me, tab=tab, query=query, problem=problem,
-                  sorts=BOARD_SORTS, can_create=me["profile"] != "CONSULTATION", states=STATE_CHOICES.get(tab["tab"], ()), procedures=procedures,
+                  sorts=BOARD_SORTS, can_create=me["profile"] != "CONSULTATION",
+                  states=STATE_CHOICES.get(tab["tab"], ()), procedures=procedures,
                   unread_total=tab.get("unread_total"), filtered=any(k in query for k in BOARD_FILTERS),
                   procedure_options=[(p["code"], p["label"]) for p in procedures])
 
@@ -181,4 +182,4 @@ def request_detail(demande_id: str):
     if demande["state"] != "DRAFT":
         thread = demandes("thread", person, demande_id)
     return render("demande_detail.html", person=person, me=me, demande=demande, documents=documents,
-                  thread=thread, unread_allowed=True, unread_own_role="CLIENT")
+                  thread=thread, unread_allowed=True, unread_own_roles=("CLIENT",))

@@ -80,7 +80,8 @@ def staff_request(demande_id: str):
     decisions = [(state, *DECISIONS[state]) for state in demande["decisions"] if state in DECISIONS
                  and (state != "SUBMITTED" or demande["state"] == "AWAITING_FUNDS")]
     return render("gestion_demande.html", person=person, staff=person, demande=demande, thread=thread,
-                  decisions=decisions, subjects=SUBJECTS, unread_allowed=True, unread_own_role="GESTIONNAIRE")
+                  decisions=decisions, subjects=SUBJECTS, unread_allowed=True,
+                  unread_own_roles=("GESTIONNAIRE", "SYSTEM"))
 
 
 @bp.get("/gestion/")
