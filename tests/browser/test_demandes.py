@@ -158,6 +158,10 @@ def test_a_user_files_a_saisie_immobiliere(system, person):
     expect(row).to_contain_text("Envoyé")
     expect(row.get_by_role("link", name=re.compile("^Récapitulatif PDF"))).to_be_visible()
     user.shot("suivi-transmise")
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone: the table reflows, labelled cells
+    expect(row.get_by_role("link", name=re.compile("^Détail"))).to_be_visible()
+    user.shot("suivi-mobile")
+    page.set_viewport_size({"width": 1200, "height": 900})
 
     # « Dupliquer » (holder information only), « Supprimer » the copy (pop-in), « Réaffecter » the request.
     row.get_by_role("button", name=re.compile("^Dupliquer")).click()
