@@ -316,6 +316,7 @@ def test_complement_messages_validation_and_proof(system, person):
     page.get_by_label("Objet du message").select_option("FREE")
     page.get_by_label("Objet libre").fill("Votre nouveau RIB")
     page.locator("#message-corps").fill("Bonjour, nous avons bien reçu votre nouveau RIB. Est-il à jour ?")
+    page.get_by_label(re.compile("rib-2026.pdf")).check()  # MS-6: a document of the request joined
     page.get_by_role("button", name="Envoyer le message").click()
     expect(page.locator("#messages")).to_contain_text("nous avons bien reçu votre nouveau RIB")
     agent.shot("message-envoye")
@@ -328,6 +329,7 @@ def test_complement_messages_validation_and_proof(system, person):
     client.shot("suivi-point-rouge")
     row.get_by_role("link", name=re.compile("message non lu")).click()
     expect(page_c.locator("#messages .de-la-gestion")).to_contain_text("Votre nouveau RIB")
+    expect(page_c.locator("#messages .de-la-gestion").get_by_role("link", name="pièce jointe 1")).to_be_visible()
     page_c.get_by_label("Votre réponse").fill(f"Oui, mon IBAN est {IBAN}.")
     page_c.get_by_role("button", name="Envoyer ma réponse").click()
     expect(page_c.locator("#reponse-message-erreur")).to_contain_text("données")

@@ -130,6 +130,11 @@
     for (const element of form.elements) {
       if (!element.name || element.disabled || "ignore" in element.dataset) continue;
       if (["submit", "button", "file", "reset"].includes(element.type)) continue;
+      if (element.type === "checkbox" && "array" in element.dataset) {  // several values of one name
+        body[element.name] = body[element.name] || [];
+        if (element.checked) body[element.name].push(element.value);
+        continue;
+      }
       if (element.type === "checkbox") { body[element.name] = element.checked; continue; }
       if (element.type === "radio") { if (element.checked) body[element.name] = valueOf(element); continue; }
       if (element.value === "" && "omitEmpty" in element.dataset) continue;

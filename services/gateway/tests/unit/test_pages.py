@@ -378,6 +378,7 @@ def test_back_office_detail_reviews_decides_and_writes(client, services):
                     "Saisie libre"):
         assert subject in html
     assert "data-when-field=\"subject_code\" data-when-equals='\"FREE\"'" in html
+    assert 'name="attachments" type="checkbox" value="doc-1" data-array' in html  # MS-6
 
 
 def test_clients_do_not_see_the_back_office(signed_in):
