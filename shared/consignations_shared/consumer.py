@@ -25,6 +25,7 @@ from nameko.messaging import QueueConsumer
 
 from .config import settings_of
 from .events import COMMANDS_EXCHANGE, EVENTS_EXCHANGE, Envelope, InvalidEnvelope, command_routing_key, event_routing_key
+from .metrics import DEAD_LETTERED, HANDLED, RETRIED, count_consumed
 from .providers import ATTEMPT_KEY, CORRELATION_KEY
 
 log = logging.getLogger(__name__)
@@ -154,6 +155,7 @@ class MessageConsumer(Entrypoint):
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
             self.queue_consumer.ack_message(message)
+            self._count(HANDLED)
             return result, exc_info
         attempt = self._attempt(message)
         error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
@@ -162,16 +164,22 @@ class MessageConsumer(Entrypoint):
                 log.warning("handler %s failed (attempt %s/%s), retrying: %s",
                             self.queue_spec.name, attempt, self.max_attempts, error)
                 self._republish(message, self.queue_spec.retry_queue_name(attempt), attempt + 1, error)
+                outcome = RETRIED
             else:
                 log.error("handler %s failed %s times, dead-lettered: %s",
                           self.queue_spec.name, attempt, error)
                 self._republish(message, self.queue_spec.dlq_name, attempt, error)
+                outcome = DEAD_LETTERED
         except Exception as exc:  # broker unreachable: better run it again than lose it
             log.warning("could not re-route failed message (%s); requeued", exc)
             self.queue_consumer.requeue_message(message)
         else:
             self.queue_consumer.ack_message(message)
+            self._count(outcome)
         return result, exc_info
+
+    def _count(self, outcome: str) -> None:
+        count_consumed(self.container.service_name, self.queue_spec.name, outcome)
 
     def dead_letter_undecodable(self, message, exc):
         log.error("undecodable message on %s: %s", self.queue_spec.name, exc)
@@ -183,6 +191,7 @@ class MessageConsumer(Entrypoint):
     def _dead_letter(self, message, error: str, attempt: int):
         self._republish(message, self.queue_spec.dlq_name, attempt, error)
         self.queue_consumer.ack_message(message)
+        self._count(DEAD_LETTERED)
 
     @staticmethod
     def _attempt(message) -> int:

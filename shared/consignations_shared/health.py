@@ -1,4 +1,5 @@
-"""Liveness and readiness (SPEC GW-5) for every service: HTTP on the service's own port + RPC."""
+"""Liveness and readiness (SPEC GW-5) for every service: HTTP on the service's own port + RPC;
+and its Prometheus metrics (`/metrics`, consignations_shared.metrics)."""
 from __future__ import annotations
 
 import json
@@ -9,6 +10,7 @@ from nameko.web.handlers import http
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
+from .metrics import CONTENT_TYPE, Metrics
 from .providers import Settings
 
 
@@ -37,6 +39,7 @@ class HealthEndpoints:
     """Mixed into every service class, which must have a `db` DatabaseSession dependency."""
 
     health_settings = Settings()
+    metrics = Metrics()
 
     @http("GET", "/health/live")
     def health_live(self, request):
@@ -46,6 +49,11 @@ class HealthEndpoints:
     def health_ready(self, request):
         report = self._readiness()
         return _json(200 if report["status"] == "ready" else 503, report)
+
+    @http("GET", "/metrics")
+    def metrics_endpoint(self, request):
+        """Prometheus text format; the outbox gauges are read from the database now."""
+        return Response(self.metrics.scrape(self.db), status=200, content_type=CONTENT_TYPE)
 
     @rpc
     def ping(self):

@@ -21,6 +21,7 @@ from .events import (
     COMMANDS_EXCHANGE, EVENTS_EXCHANGE, Envelope, command_routing_key, event_routing_key,
     new_envelope,
 )
+from .metrics import count_published
 from .plumbing import outbox
 
 log = logging.getLogger(__name__)
@@ -90,8 +91,12 @@ def _call_after_commit(session: Session, callback: Callable[[], None]) -> None:
 class OutboxRelay:
     """Publishes committed outbox rows, oldest first, and marks them published."""
 
-    def __init__(self, engine: Engine, amqp_uri: str, *, clock: Clock | None = None, batch_size: int = 200):
+    def __init__(
+        self, engine: Engine, amqp_uri: str, *, clock: Clock | None = None, batch_size: int = 200,
+        service: str | None = None,
+    ):
         self.engine = engine
+        self.service = service  # metrics label; None: each message's envelope source
         self.amqp_uri = amqp_uri
         self.clock = clock or SystemClock()
         self.batch_size = batch_size
@@ -154,6 +159,9 @@ class OutboxRelay:
                     headers={"event_type": row.body.get("type"), "source": row.body.get("source")},
                     retry=False,
                 )
+                # publish() returned: the broker confirmed this message (confirm_publish).
+                count_published(self.service or row.body.get("source") or "unknown",
+                                row.exchange, row.routing_key)
             now = self.clock.now()
             ids = [row.id for row in rows]
             conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(published_at=now))

@@ -87,7 +87,9 @@ class Outbox(DependencyProvider):
 
     def setup(self):
         settings = settings_of(self.container)
-        self.relay = OutboxRelay(get_engine(settings.database_url), settings.amqp_uri)
+        self.relay = OutboxRelay(
+            get_engine(settings.database_url), settings.amqp_uri, service=self.container.service_name,
+        )
         self._wake = Event()
         self._running = False
         self._thread = None
