@@ -8,7 +8,7 @@ from flask import Flask, Response, redirect
 
 from consignations_shared.logs import configure_logging
 
-from . import pages, web
+from . import metrics, pages, web
 from .api import accounts, demandes, documents, health, session, signup
 from .api import backoffice, messages
 from .rpc_client import RpcClientPool
@@ -33,6 +33,7 @@ def create_app(settings: GatewaySettings | None = None, *, configure_logs: bool 
     app.extensions["readiness_rpc"] = RpcClientPool(
         settings.amqp_uri, settings.readiness_timeout, size=5
     )
+    metrics.install(app)  # first: its timer starts before the other hooks
     web.install(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(signup.bp)

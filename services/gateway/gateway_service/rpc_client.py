@@ -12,6 +12,7 @@ import os
 import queue
 import socket
 import threading
+import time
 
 from amqp.exceptions import AMQPError
 from kombu.exceptions import KombuError
@@ -21,6 +22,8 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 import consignations_shared.rpc  # noqa: F401  (domain errors cross RPC as themselves)
 from consignations_shared.errors import DomainError, ServiceUnavailable
+
+from .metrics import observe_rpc
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +80,23 @@ class RpcClientPool:
             self._slots = threading.BoundedSemaphore(self.size)
 
     def call(self, service: str, method: str, *args, correlation_id: str | None = None, **kwargs):
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            result = self._call(service, method, correlation_id, args, kwargs)
+        except ServiceUnavailable:
+            outcome = "unavailable"
+            raise
+        except DomainError:
+            outcome = "expected_error"
+            raise
+        else:
+            outcome = "ok"
+            return result
+        finally:
+            observe_rpc(service, method, outcome, time.perf_counter() - started)
+
+    def _call(self, service: str, method: str, correlation_id: str | None, args, kwargs):
         self._reset_after_fork()
         if not self._slots.acquire(timeout=self.timeout):
             raise ServiceUnavailable(SERVICE_DOWN)
