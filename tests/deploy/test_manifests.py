@@ -381,6 +381,15 @@ def test_probes_point_at_the_health_endpoints(deployments, process):
 
 
 @pytest.mark.parametrize("process", PROCESSES)
+def test_pods_are_annotated_for_prometheus_on_their_own_port(deployments, process):
+    container = main_container(deployments[process])
+    annotations = deployments[process]["spec"]["template"]["metadata"].get("annotations") or {}
+    assert annotations.get("prometheus.io/scrape") == "true", f"{process}: not scraped"
+    assert annotations.get("prometheus.io/path") == "/metrics"
+    assert int(annotations.get("prometheus.io/port", 0)) == container_port(container)
+
+
+@pytest.mark.parametrize("process", PROCESSES)
 def test_every_container_has_requests_and_limits(deployments, process):
     for container in all_containers(deployments[process]):
         resources = container.get("resources") or {}
