@@ -15,7 +15,7 @@ from flask import abort, redirect, request, url_for
 
 from consignations_shared.errors import DomainError
 
-from ..rpc_calls import call, demandes
+from ..rpc_calls import accounts, call, demandes
 from . import bp
 from .common import render, signed_in
 
@@ -24,7 +24,7 @@ STEPS = (("INFORMATIONS", "Informations"), ("JUSTIFICATIFS", "Justificatifs"),
          ("RECAPITULATIF", "Récapitulatif"), ("CONFIRMATION", "Confirmation"))
 TABS = ("DRAFTS", "TRANSMITTED", "VALIDATED", "REJECTED")
 # The board's query parameters (openapi/demandes.yaml); the service checks their values.
-BOARD_FILTERS = ("number", "procedure_code", "sens", "state", "date_from", "date_to")
+BOARD_FILTERS = ("number", "procedure_code", "sens", "state", "date_from", "date_to", "owner_person_id")
 BOARD_SORTS = (("sens", "Sens"), ("date", None), ("number", "Numéro"), ("amount", "Montant"), ("state", "État"))
 STATE_CHOICES = {"DRAFTS": (("DRAFT", "Demande enregistrée"),),
                  "TRANSMITTED": (("SUBMITTED", "Envoyé"), ("AWAITING_COMPLEMENT", "En attente complément"),
@@ -90,11 +90,15 @@ def board():
         query = {"tab": query["tab"]}
         tab = demandes("board", person, query)
     procedures = demandes("procedures", person)
+    owners = []  # an administrator sees every request of the account: filter by owner
+    if me["profile"] == "ADMINISTRATEUR":
+        owners = [(m["person_id"], f'{m.get("first_name") or ""} {m.get("last_name") or ""}'.strip() or m["email"])
+                  for m in accounts("list_members", person) if m.get("profile") in ("ADMINISTRATEUR", "UTILISATEUR")]
     return render("suivi.html", person=person, me=me, tab=tab, query=query, problem=problem,
                   sorts=BOARD_SORTS, can_create=me["profile"] != "CONSULTATION",
                   states=STATE_CHOICES.get(tab["tab"], ()), procedures=procedures,
                   unread_total=tab.get("unread_total"), filtered=any(k in query for k in BOARD_FILTERS),
-                  procedure_options=[(p["code"], p["label"]) for p in procedures])
+                  procedure_options=[(p["code"], p["label"]) for p in procedures], owners=owners)
 
 
 @bp.get("/demandes/nouvelle")
@@ -103,6 +107,10 @@ def new_request():
     POST /api/demandes and opens step 1 of the new draft."""
     person, me = signed_in()
     procedures = demandes("procedures", person)
+    owners = []  # an administrator sees every request of the account: filter by owner
+    if me["profile"] == "ADMINISTRATEUR":
+        owners = [(m["person_id"], f'{m.get("first_name") or ""} {m.get("last_name") or ""}'.strip() or m["email"])
+                  for m in accounts("list_members", person) if m.get("profile") in ("ADMINISTRATEUR", "UTILISATEUR")]
     code = request.args.get("procedure", "")
     chosen = next((p for p in procedures if p["code"] == code), None)
     return render("demande_nouvelle.html", person=person, me=me, procedures=procedures, chosen=chosen)

@@ -75,7 +75,7 @@ BOARD = {"tab": "DRAFTS", "tab_label": "Demandes brouillons", "date_label": "Dat
 THREAD = {"demande_id": "d-2", "number": "102611000000001", "can_reply": True, "messages": [
     {"id": "m-1", "author_role": "GESTIONNAIRE", "author": "Service des consignations", "subject_code": "FREE",
      "subject": "RIB illisible", "body": "Merci de renvoyer le RIB.", "attachments": [],
-     "posted_at": "2026-11-21T09:00:00+00:00", "read": True}]}
+     "posted_at": "2026-11-21T09:00:00+00:00", "read": False}]}
 SUBMITTED = {**DEMANDE, "id": "d-2", "state": "AWAITING_COMPLEMENT", "state_label": "En attente complément",
              "tab": "TRANSMITTED", "number": "102611000000001", "actions": ["detail", "summary", "complete"],
              "history": [{"to_label": "Envoyé", "at": "2026-11-20T10:00:00+00:00", "by": "Claire Dupont",
@@ -348,6 +348,7 @@ def test_detail_shows_documents_in_red_with_replace_and_the_thread(signed_in, se
     assert 'data-api="/api/demandes/d-2/complete"' in html and ">Valider</button>" in html
     assert "Messagerie instantanée" in html and "Merci de renvoyer le RIB." in html and "RIB illisible" in html
     assert 'data-api="/api/messages/m-1/unread"' in html and "Marquer comme non lu" in html
+    assert '<span class="nouveau">Nouveau</span>' in html
     assert 'data-api="/api/demandes/d-2/messages"' in html
     assert 'aria-describedby="reponse-message-aide reponse-message-erreur"' in html and 'data-error-for="body"' in html
     assert "données à caractère personnel" in html
@@ -400,3 +401,14 @@ def test_every_procedure_of_the_catalogue_renders_its_steps(signed_in, services)
         html = _checked(signed_in.get("/demandes/d-1/etape/2"))
         for doc in definition["documents"]["required"]:
             assert f'data-kind="{doc["kind"]}"' in html, (procedure.code, doc["kind"])
+
+
+def test_administrators_filter_by_owner_and_consultation_only_reads(signed_in, services):
+    html = _checked(signed_in.get("/suivi?owner_person_id=p-2"))
+    assert '<option value="p-2" selected>Chloé Martin</option>' in html
+    assert [a[1] for _, m, a in services.calls if m == "board"][-1] == {"tab": "DRAFTS", "owner_person_id": "p-2"}
+    services.answers["my_profile"] = {**ME, "profile": "CONSULTATION"}
+    services.answers["board"] = {**BOARD, "items": [{**BOARD["items"][0], "actions": ["detail", "summary"]}]}
+    html = _checked(signed_in.get("/suivi"))
+    assert "Créer une demande" not in html and 'id="filtre-owner-person-id"' not in html
+    assert "Détail<span" in html and "Dupliquer<span" not in html and "Supprimer<span" not in html
