@@ -4,9 +4,7 @@ their side (French 403 before any call), sent messages are final (405 JSON)."""
 import pytest
 import yaml
 
-from consignations_shared.errors import Conflict, Unauthenticated, ValidationFailed
-from gateway_service.app import create_app
-from gateway_service.settings import GatewaySettings
+from consignations_shared.errors import Conflict, ValidationFailed
 
 PERSON = {"id": "alice", "email": "alice@example.com", "profile": "UTILISATEUR", "is_staff": False}
 AGENT = {"id": "anne", "email": "anne@caissedesdepots.fr", "profile": None, "is_staff": True}
@@ -15,33 +13,7 @@ STAFF = {"Authorization": "Bearer token-anne"}
 ANSWER = {"id": "d1", "state": "SUBMITTED"}
 
 
-class FakeRpc:
-    def __init__(self):
-        self.calls = []
-        self.answer = ANSWER
-
-    def call(self, service, method, *args, correlation_id=None, **kwargs):
-        if (service, method) == ("identity", "resolve_session"):
-            people = {"token-alice": PERSON, "token-anne": AGENT}
-            if args[0] not in people:
-                raise Unauthenticated()
-            return {"session_id": "s1", "csrf_hash": "-", "person": people[args[0]]}
-        self.calls.append((service, method, args))
-        if isinstance(self.answer, BaseException):
-            raise self.answer
-        return self.answer
-
-
-@pytest.fixture
-def rpc():
-    return FakeRpc()
-
-
-@pytest.fixture
-def client(rpc):
-    app = create_app(GatewaySettings.from_env({}), configure_logs=False)
-    app.extensions["rpc"] = rpc
-    return app.test_client()
+SESSIONS = {"token-alice": PERSON, "token-anne": AGENT}
 
 
 # (method, path, JSON body, RPC method, RPC arguments after the person, HTTP status)

@@ -4,40 +4,13 @@ import pytest
 import yaml
 
 from consignations_shared.errors import NotFound
-from gateway_service.app import create_app
-from gateway_service.settings import GatewaySettings
 
 PERSON = {"id": "alice", "email": "alice@example.com", "profile": "PARTICULIER", "is_staff": False}
 AUTH = {"Authorization": "Bearer token-alice"}
 
 
-class FakeRpc:
-    def __init__(self):
-        self.calls = []
-        self.answer = [{"code": "ARS_D"}]
-
-    def call(self, service, method, *args, correlation_id=None, **kwargs):
-        if (service, method) == ("identity", "resolve_session"):
-            if args[0] != "token-alice":
-                from consignations_shared.errors import Unauthenticated
-                raise Unauthenticated()
-            return {"session_id": "s1", "csrf_hash": "-", "person": PERSON}
-        self.calls.append((service, method, args))
-        if isinstance(self.answer, BaseException):
-            raise self.answer
-        return self.answer
-
-
-@pytest.fixture
-def rpc():
-    return FakeRpc()
-
-
-@pytest.fixture
-def client(rpc):
-    app = create_app(GatewaySettings.from_env({}), configure_logs=False)
-    app.extensions["rpc"] = rpc
-    return app.test_client()
+SESSIONS = {"token-alice": PERSON}
+ANSWER = [{"code": "ARS_D"}]
 
 
 def test_procedures_are_those_of_the_session_person(client, rpc):

@@ -4,9 +4,7 @@ service's errors become GW-3 JSON, gestionnaires are refused in French."""
 import pytest
 import yaml
 
-from consignations_shared.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
-from gateway_service.app import create_app
-from gateway_service.settings import GatewaySettings
+from consignations_shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 PERSON = {"id": "alice", "email": "alice@example.com", "profile": "UTILISATEUR", "is_staff": False}
 AGENT = {"id": "anne", "email": "anne@caissedesdepots.fr", "profile": None, "is_staff": True}
@@ -16,33 +14,8 @@ VIEW = {"id": "d1", "state": "DRAFT", "step": 1, "number": None}
 SUMMARY = {"id": "doc1", "kind": "SUMMARY", "download_path": "/api/documents/doc1/content"}
 
 
-class FakeRpc:
-    def __init__(self):
-        self.calls = []
-        self.answer = VIEW
-
-    def call(self, service, method, *args, correlation_id=None, **kwargs):
-        if (service, method) == ("identity", "resolve_session"):
-            people = {"token-alice": PERSON, "token-anne": AGENT}
-            if args[0] not in people:
-                raise Unauthenticated()
-            return {"session_id": "s1", "csrf_hash": "-", "person": people[args[0]]}
-        self.calls.append((service, method, args))
-        if isinstance(self.answer, BaseException):
-            raise self.answer
-        return self.answer
-
-
-@pytest.fixture
-def rpc():
-    return FakeRpc()
-
-
-@pytest.fixture
-def client(rpc):
-    app = create_app(GatewaySettings.from_env({}), configure_logs=False)
-    app.extensions["rpc"] = rpc
-    return app.test_client()
+SESSIONS = {"token-alice": PERSON, "token-anne": AGENT}
+ANSWER = VIEW
 
 
 # (method, path, JSON body, RPC method, RPC arguments after the person, HTTP status)
