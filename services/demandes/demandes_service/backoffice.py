@@ -18,6 +18,7 @@ from . import threads, transitions
 from .board import PER_PAGE_DEFAULT, PER_PAGE_MAX, bounded_int, paris_midnight, unread_counts
 from .context import DemandesContext, full_name, staff_actor, transmitted_request
 from .domain import catalogue, lifecycle, presentation
+from .document_rights import REVIEWABLE_STATES
 from .domain.fields import parse_date
 from .models import Message, Request
 from .pdfs import issue_missing_proof
@@ -146,7 +147,8 @@ def detail(ctx: DemandesContext, person: Any, request_id: Any) -> dict[str, Any]
     return {**view(request, owner_name=full_name(owner)), "client_name": request.client_name,
             "account_id": request.account_id, "history": history, "documents": documents,
             "messages": messages,
-            "decisions": sorted(lifecycle.allowed_targets(request.state, request.sens))}
+            "decisions": lifecycle.staff_decisions(request.state, request.sens),
+            "can_review": request.state in REVIEWABLE_STATES}
 
 
 # --- BO-2 decisions ---------------------------------------------------------------------------------

@@ -198,6 +198,7 @@ def board(ctx: DemandesContext, person: Any, raw_query: Any) -> dict[str, Any]:
             if not who.read_only or code in (lifecycle.TAB_VALIDATED, lifecycle.TAB_REJECTED)]
     return {
         "tab": query.tab, "tab_label": lifecycle.TAB_LABELS[query.tab], "date_label": date_label,
+        "states": [{"code": state, "label": lifecycle.LABELS[state]} for state in tab_states],
         "tabs": tabs, "items": items, "total": total, "page": query.page, "per_page": query.per_page,
         "pages": max(1, -(-total // query.per_page)), "sort": query.sort,
         "order": "desc" if query.descending else "asc", "filters": {k: (v.isoformat() if isinstance(v, date) else v)

@@ -80,6 +80,16 @@ def allowed_targets(state: str, sens: str) -> frozenset[str]:
     return TRANSITIONS[state]
 
 
+def staff_decisions(state: str, sens: str) -> list[str]:
+    """The states a gestionnaire may move a request to now (BO-2): the lifecycle's targets, except
+    SUBMITTED out of AWAITING_COMPLEMENT, which is the client's « VALIDER » of a complement (DO-5);
+    out of AWAITING_FUNDS it is the gestionnaire's « Fonds reçus »."""
+    targets = allowed_targets(state, sens)
+    if state == AWAITING_COMPLEMENT:
+        targets = targets - {SUBMITTED}
+    return sorted(targets)
+
+
 def transition(state: str, target: str, sens: str) -> str:
     """`target` when the lifecycle allows going there from `state` for a request of this sens
     (C consignation / D déconsignation), else Conflict with a French message."""

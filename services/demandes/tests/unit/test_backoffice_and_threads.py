@@ -81,6 +81,7 @@ def test_detail_shows_documents_history_and_possible_decisions(ctx, people, subm
     assert seen["documents"][0]["kind"] == "RIB" and seen["client_name"] == "ACME SAS"
     assert seen["history"][0]["by"] == "Alice Martin" and seen["owner_name"] == "Alice Martin"
     assert seen["decisions"] == ["AWAITING_COMPLEMENT", "REJECTED", "VALIDATED"]  # D: no funds
+    assert seen["can_review"] is True
     threads.staff_post(ctx, AGENT, submitted["id"], messaging.FREE, "Question", "Bonjour")
     threads.client_thread(ctx, people["alice"], submitted["id"])
     clock.advance(timedelta(minutes=1))
@@ -105,6 +106,7 @@ def test_complement_needs_a_flagged_document_and_lists_it_in_the_event(ctx, docu
         backoffice.request_complement(ctx, AGENT, submitted["id"])
     review(documents, submitted["id"], "non_conforme", "RIB illisible")
     done = backoffice.request_complement(ctx, AGENT, submitted["id"], "Merci de renvoyer le RIB")
+    assert backoffice.detail(ctx, AGENT, submitted["id"])["decisions"] == ["REJECTED"]
     assert done["state"] == "AWAITING_COMPLEMENT" and done["state_label"] == "En attente complément"
     changed = outbox_bodies(ctx.session, "demandes.demande_state_changed")[-1]["payload"]
     assert changed["to_state"] == "AWAITING_COMPLEMENT" and changed["changed_by_person_id"] == "agent-1"

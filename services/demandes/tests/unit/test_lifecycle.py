@@ -87,3 +87,12 @@ def test_number_overflow_is_refused():
 def test_yymm_in_french_time():
     assert lc.yymm(datetime(2020, 8, 31, 21, 30, tzinfo=timezone.utc)) == "2008"
     assert lc.yymm(datetime(2020, 8, 31, 22, 30, tzinfo=timezone.utc)) == "2009"
+
+
+def test_the_gestionnaire_does_not_complete_for_the_client():
+    from demandes_service.domain.lifecycle import staff_decisions
+
+    assert staff_decisions("AWAITING_COMPLEMENT", "D") == ["REJECTED"]  # « VALIDER » is the client's
+    assert staff_decisions("AWAITING_FUNDS", "C") == ["REJECTED", "SUBMITTED"]  # « Fonds reçus »
+    assert staff_decisions("SUBMITTED", "C") == ["AWAITING_COMPLEMENT", "AWAITING_FUNDS", "REJECTED", "VALIDATED"]
+    assert staff_decisions("VALIDATED", "D") == [] and staff_decisions("DRAFT", "D") == ["SUBMITTED"]

@@ -340,6 +340,7 @@ def test_board_columns_sort_filters_and_pages(ctx, documents, people, clock):
                                                "procedure_code": "AM_EXPERTISE_JUD_C"})
     assert [i["amount"] for i in page["items"]] == ["20,00 €", "300,00 €"]
     assert page["total"] == 3 and page["pages"] == 2 and page["date_label"] == "Date d'enregistrement"
+    assert page["states"] == [{"code": "DRAFT", "label": "Demande enregistrée"}]
     item = page["items"][0]
     assert item["owner_name"] == "Alice Martin" and item["state_label"] == "Demande enregistrée"
     assert item["sens"] == "C" and item["unread_messages"] == 0

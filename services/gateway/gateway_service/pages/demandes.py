@@ -26,11 +26,6 @@ TABS = ("DRAFTS", "TRANSMITTED", "VALIDATED", "REJECTED")
 # The board's query parameters (openapi/demandes.yaml); the service checks their values.
 BOARD_FILTERS = ("number", "procedure_code", "sens", "state", "date_from", "date_to", "owner_person_id")
 BOARD_SORTS = (("sens", "Sens"), ("date", None), ("number", "Numéro"), ("amount", "Montant"), ("state", "État"))
-STATE_CHOICES = {"DRAFTS": (("DRAFT", "Demande enregistrée"),),
-                 "TRANSMITTED": (("SUBMITTED", "Envoyé"), ("AWAITING_COMPLEMENT", "En attente complément"),
-                                 ("AWAITING_FUNDS", "En attente de fonds")),
-                 "VALIDATED": (("VALIDATED", "Demande validée"),),
-                 "REJECTED": (("REJECTED", "Demande rejetée"),)}
 # Where a procedure field's `prefill` may take its value from (« Mon profil »).
 PREFILL = {"account.company_name": "company_name", "person.last_name": "last_name",
            "person.first_name": "first_name"}
@@ -96,7 +91,7 @@ def board():
                   for m in accounts("list_members", person) if m.get("profile") in ("ADMINISTRATEUR", "UTILISATEUR")]
     return render("suivi.html", person=person, me=me, tab=tab, query=query, problem=problem,
                   sorts=BOARD_SORTS, can_create=me["profile"] != "CONSULTATION",
-                  states=STATE_CHOICES.get(tab["tab"], ()), procedures=procedures,
+                  states=[(state["code"], state["label"]) for state in tab.get("states", [])], procedures=procedures,
                   unread_total=tab.get("unread_total"), filtered=any(k in query for k in BOARD_FILTERS),
                   procedure_options=[(p["code"], p["label"]) for p in procedures], owners=owners)
 

@@ -76,9 +76,7 @@ def staff_request(demande_id: str):
     person = staff()
     demande = demandes("staff_detail", person, demande_id)
     thread = {"messages": demandes("staff_thread", person, demande_id)}
-    # SUBMITTED is the gestionnaire's only after funds awaited; from a complement it is the client's « VALIDER ».
-    decisions = [(state, *DECISIONS[state]) for state in demande["decisions"] if state in DECISIONS
-                 and (state != "SUBMITTED" or demande["state"] == "AWAITING_FUNDS")]
+    decisions = [(state, *DECISIONS[state]) for state in demande["decisions"] if state in DECISIONS]
     return render("gestion_demande.html", person=person, staff=person, demande=demande, thread=thread,
                   decisions=decisions, subjects=SUBJECTS, unread_allowed=True,
                   unread_own_roles=("GESTIONNAIRE", "SYSTEM"))

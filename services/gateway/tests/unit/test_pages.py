@@ -62,6 +62,7 @@ DEMANDE = {"id": "d-1", "procedure_code": "ARS_D", "procedure_label": PROCEDURE[
            "actions": ["detail", "resume", "duplicate", "delete", "reassign"], "history": [], "unread_messages": 0,
            "submitted_at": None}
 BOARD = {"tab": "DRAFTS", "tab_label": "Demandes brouillons", "date_label": "Date d'enregistrement",
+         "states": [{"code": "DRAFT", "label": "Demande enregistrée"}],
          "tabs": [{"code": c, "label": l, "count": n} for c, l, n in (
              ("DRAFTS", "Demandes brouillons", 1), ("TRANSMITTED", "Demandes transmises", 0),
              ("VALIDATED", "Demandes validées", 0), ("REJECTED", "Demandes rejetées", 0))],
@@ -112,7 +113,7 @@ class FakeServices:
                                        "state_label": "Envoyé", "amount": "Total", "unread_messages": 1}],
                             "total": 1, "page": 1, "per_page": 20, "pages": 1, "sort": "submitted_at", "order": "asc"},
             "staff_detail": {**SUBMITTED, "state": "SUBMITTED", "client_name": "ACME SAS", "documents": [RIB],
-                             "decisions": ["AWAITING_COMPLEMENT", "REJECTED", "SUBMITTED", "VALIDATED"]},
+                             "decisions": ["AWAITING_COMPLEMENT", "REJECTED", "VALIDATED"], "can_review": True},
             "staff_thread": THREAD["messages"],
             "invitation_details": {"email": "u@acme.fr", "first_name": "Chloé", "last_name": "Martin",
                                    "profile": "UTILISATEUR", "expires_at": "2026-12-01T00:00:00+00:00"},
@@ -372,7 +373,7 @@ def test_back_office_detail_reviews_decides_and_writes(client, services):
     assert "data-when-field=\"status\" data-when-equals='\"non_conforme\"'" in html
     for route in ("complement", "validate", "reject"):
         assert f'data-api="/api/backoffice/demandes/d-2/{route}"' in html, route
-    assert "funds-received" not in html  # SUBMITTED is not a gestionnaire's decision from SUBMITTED
+    assert "funds-received" not in html  # only the decisions the service lists
     assert 'data-confirm="popin-validate"' in html and 'data-confirm="popin-reject"' in html
     assert 'data-api="/api/backoffice/demandes/d-2/messages"' in html
     for subject in ("Demande en attente de compléments clients – 1ère relance", "Demande en attente de fonds – 2e relance",
