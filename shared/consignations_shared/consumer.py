@@ -10,6 +10,12 @@ re-published to `<queue>.retry.<n>`, a queue whose TTL is the n-th back-off dela
 dead-letters back to `<queue>`; after the last attempt it goes to `<queue>.dlq` with the error,
 and the original is acknowledged only once that copy is confirmed by the broker.
 Messages that are not a valid envelope go straight to the dead-letter queue.
+
+A handler that failed because the service's own database did (connection cut or refused,
+deadlock victim: db.database_unavailable) is not at fault and neither is its message: it goes
+through the retry queues as well, backing off to the longest delay, but without using up an
+attempt — a database outage longer than the retry budget must not park every message handled
+meanwhile in the DLQ (issue 10, PostgreSQL connections terminated under load).
 """
 from __future__ import annotations
 
@@ -24,6 +30,7 @@ from nameko.extensions import Entrypoint
 from nameko.messaging import QueueConsumer
 
 from .config import settings_of
+from .db import database_unavailable
 from .events import COMMANDS_EXCHANGE, EVENTS_EXCHANGE, Envelope, InvalidEnvelope, command_routing_key, event_routing_key
 from .metrics import DEAD_LETTERED, HANDLED, RETRIED, count_consumed
 from .providers import ATTEMPT_KEY, CORRELATION_KEY
@@ -32,6 +39,7 @@ log = logging.getLogger(__name__)
 
 ATTEMPT_HEADER = "x-attempt"
 ERROR_HEADER = "x-error"
+OUTAGE_HEADER = "x-database-unavailable"  # failures in a row because the database was, not counted
 
 
 @dataclass(frozen=True)
@@ -150,17 +158,25 @@ class MessageConsumer(Entrypoint):
                 handle_result=partial(self.handle_result, message),
             )
         except Exception:  # container being killed: give the message back
-            self.queue_consumer.requeue_message(message)
+            self._requeue(message)
 
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
-            self.queue_consumer.ack_message(message)
+            self._ack(message)
             self._count(HANDLED)
             return result, exc_info
         attempt = self._attempt(message)
         error = "".join(traceback.format_exception_only(exc_info[0], exc_info[1])).strip()
         try:
-            if attempt < self.max_attempts and attempt <= len(self.queue_spec.retry_delays):
+            if database_unavailable(exc_info[1]) and self.queue_spec.retry_delays:
+                outage = int((message.headers or {}).get(OUTAGE_HEADER, 0)) + 1
+                log.warning("handler %s could not use its database (%s time(s) in a row), retrying "
+                            "without counting an attempt: %s", self.queue_spec.name, outage, error)
+                delay = min(outage, len(self.queue_spec.retry_delays))
+                self._republish(message, self.queue_spec.retry_queue_name(delay), attempt, error,
+                                outage=outage)
+                outcome = RETRIED
+            elif attempt < self.max_attempts and attempt <= len(self.queue_spec.retry_delays):
                 log.warning("handler %s failed (attempt %s/%s), retrying: %s",
                             self.queue_spec.name, attempt, self.max_attempts, error)
                 self._republish(message, self.queue_spec.retry_queue_name(attempt), attempt + 1, error)
@@ -172,9 +188,9 @@ class MessageConsumer(Entrypoint):
                 outcome = DEAD_LETTERED
         except Exception as exc:  # broker unreachable: better run it again than lose it
             log.warning("could not re-route failed message (%s); requeued", exc)
-            self.queue_consumer.requeue_message(message)
+            self._requeue(message)
         else:
-            self.queue_consumer.ack_message(message)
+            self._ack(message)
             self._count(outcome)
         return result, exc_info
 
@@ -186,21 +202,41 @@ class MessageConsumer(Entrypoint):
         try:
             self._dead_letter(message, f"undecodable: {exc}", attempt=self._attempt(message))
         except Exception:
-            message.requeue()
+            self._requeue(message)
 
     def _dead_letter(self, message, error: str, attempt: int):
         self._republish(message, self.queue_spec.dlq_name, attempt, error)
-        self.queue_consumer.ack_message(message)
+        self._ack(message)
         self._count(DEAD_LETTERED)
+
+    # nameko's QueueConsumer ignores only amqp's ConnectionError when it settles a message; a
+    # connection the broker dropped (restart) raises the socket's own error (BrokenPipeError...),
+    # which, raised from a worker's result handler, stops the whole service. The message is not
+    # lost: the broker gives every unacknowledged message of a closed channel again, and handlers
+    # are idempotent on the event id (a requeue that fails is the same redelivery).
+    def _ack(self, message):
+        try:
+            self.queue_consumer.ack_message(message)
+        except Exception as exc:
+            log.warning("could not acknowledge a message of %s (%s): the broker delivers it again",
+                        self.queue_spec.name, exc)
+
+    def _requeue(self, message):
+        try:
+            self.queue_consumer.requeue_message(message)
+        except Exception as exc:
+            log.warning("could not requeue a message of %s (%s): the broker delivers it again",
+                        self.queue_spec.name, exc)
 
     @staticmethod
     def _attempt(message) -> int:
         return int((message.headers or {}).get(ATTEMPT_HEADER, 1))
 
-    def _republish(self, message, queue_name: str, attempt: int, error: str):
+    def _republish(self, message, queue_name: str, attempt: int, error: str, outage: int = 0):
         headers = dict(message.headers or {})
         headers[ATTEMPT_HEADER] = attempt
         headers[ERROR_HEADER] = error[:1000]
+        headers[OUTAGE_HEADER] = outage
         headers.setdefault("x-original-exchange", message.delivery_info.get("exchange"))
         headers.setdefault("x-original-routing-key", message.delivery_info.get("routing_key"))
         with self._publish_lock:

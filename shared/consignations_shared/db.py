@@ -94,3 +94,23 @@ def dispose_engine(url: str) -> None:
 def make_sessionmaker(url: str) -> sessionmaker:
     return sessionmaker(bind=get_engine(url), expire_on_commit=False, autobegin=True)
 
+
+def database_unavailable(exc: BaseException) -> bool:
+    """The service's database failed, not the work asked of it: the connection was cut (a
+    PostgreSQL restart, ``pg_terminate_backend``) or refused, the transaction was chosen as a
+    deadlock or serialization victim, no connection was free in time, SQLite stayed locked.
+    The same work succeeds once the database is back: callers get a 503 (rpc.py) and consumed
+    messages are retried without using up their attempts (consumer.py)."""
+    import sqlite3
+
+    from sqlalchemy import exc as sa
+
+    if isinstance(exc, (SQLiteBusy, sa.TimeoutError)):
+        return True
+    if isinstance(exc, sa.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, sa.OperationalError):
+        if isinstance(exc.orig, sqlite3.Error):  # SQLite says OperationalError for a missing table too
+            return "locked" in str(exc.orig) or "busy" in str(exc.orig)
+        return True  # PostgreSQL: connection, admin shutdown, deadlock, serialization, lock timeout
+    return False

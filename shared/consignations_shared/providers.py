@@ -58,7 +58,19 @@ class DatabaseSession(DependencyProvider):
     def worker_teardown(self, worker_ctx):
         session = self.sessions.pop(worker_ctx, None)
         if session is not None:
-            session.close()
+            try:
+                session.close()
+            except Exception as exc:
+                # The connection died under the worker (PostgreSQL restarted, pg_terminate_backend):
+                # the rollback of close() fails. An error raised here would kill the whole service
+                # (nameko stops a container whose worker teardown fails); the worker already
+                # reported its own outcome, so the connection is only thrown away.
+                log.warning("database session of %s not closed cleanly (%s): connection discarded",
+                            worker_ctx.call_id, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+                try:
+                    session.invalidate()
+                except Exception:  # nothing left to release
+                    pass
 
     @property
     def engine(self):

@@ -56,13 +56,18 @@ def link_token(message, path: str) -> str:
     return parse_qs(urlsplit(match.group(1)).query)["token"][0]
 
 
-def scalar(url, sql, **params):
+def rows(url, sql, **params):
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            return connection.execute(text(sql), params).scalar()
+            return connection.execute(text(sql), params).all()
     finally:
         engine.dispose()
+
+
+def scalar(url, sql, **params):
+    found = rows(url, sql, **params)
+    return found[0][0] if found else None
 
 
 def solved_captcha(system, session):

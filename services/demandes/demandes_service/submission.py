@@ -64,6 +64,10 @@ def submit(ctx: DemandesContext, person: Any, request_id: Any, idempotency_key: 
         return answer
     request = request_to_act_on(ctx, who, request_id)
     if request.state != lifecycle.DRAFT:
+        # A first call with the same key (its caller gave up waiting, this is the retry) may have
+        # committed since the look-up above: its answer, not « already submitted ».
+        if key and (answer := _replay(ctx, who, key, request_id)) is not None:
+            return answer
         raise Conflict(ALREADY_SUBMITTED.format(number=request.number) if request.number else NOT_A_DRAFT,
                        None, "already_submitted")
     if not who.can_submit:
