@@ -87,7 +87,7 @@ def save_administrator(ctx: AccountsContext, person: Any, form: dict[str, Any], 
         values["civility"] = None
         if complete:
             errors["civility"] = "Veuillez indiquer votre civilité."
-    elif civility not in CIVILITIES:
+    elif not isinstance(civility, str) or civility not in CIVILITIES:
         errors["civility"] = "Civilité invalide."
     else:
         values["civility"] = civility

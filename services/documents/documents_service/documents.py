@@ -103,11 +103,19 @@ def _end_transaction(ctx: DocumentsContext) -> None:
     ctx.session.commit()
 
 
+NOT_YOURS_TO_CHANGE = ("Ce document a été déposé par le client : le service des consignations le contrôle "
+                       "mais ne peut ni le valider, ni le remplacer, ni le supprimer.")
+
+
 def _authorized(ctx: DocumentsContext, document_id, person: dict, action: str, *, lock: bool = False) -> Document:
     document = _load(ctx, document_id)
     owner_service, owner_id = document.owner_service, document.owner_id
     _end_transaction(ctx)
     ctx.authorize(owner_service, owner_id, person, action)
+    # An owner lets gestionnaires write so they can join files to their messages (MS-6); that
+    # right covers their own uploads, never changing a client's document (theirs is to review).
+    if action == "write" and person["is_staff"] and document.uploaded_by != person["id"]:
+        raise Forbidden(NOT_YOURS_TO_CHANGE)
     return _load(ctx, document_id, lock=True) if lock else document
 
 

@@ -33,14 +33,72 @@ def error_response(status: int, code: str, message: str, fields: dict | None = N
     return response
 
 
+MAX_JSON_DEPTH = 20  # no form of the API nests deeper; far deeper would exhaust the parser's stack
+NOT_A_JSON_OBJECT = "Le corps de la requête n'est pas un objet JSON valide."
+
+
+# A NUL character or half of a UTF-16 surrogate pair: no text of a person has them, and no
+# database column can store them (PostgreSQL refuses them): refused at the door, never a 500.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+UNSTORABLE_TEXT = "Le texte saisi contient des caractères non autorisés."
+
+
+TOO_DEEP = "Le corps de la requête est trop imbriqué."
+
+
+def _refused_structure(data, limit: int = MAX_JSON_DEPTH) -> str | None:
+    """Why the body is refused: objects and arrays nested more than `limit` levels, or a text
+    (key or value) with an unstorable character; None when it is fine (iterative: no recursion)."""
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            if UNSTORABLE.search(value):
+                return UNSTORABLE_TEXT
+        elif isinstance(value, (dict, list)):
+            if depth > limit:
+                return TOO_DEEP
+            if isinstance(value, dict):
+                pending.extend((key, depth) for key in value)
+                pending.extend((item, depth + 1) for item in value.values())
+            else:
+                pending.extend((item, depth + 1) for item in value)
+    return None
+
+
 def json_body() -> dict:
-    """The request's JSON object, or a 400/415 the person can understand."""
+    """The request's JSON object, or a 422 the person can understand (not JSON, not an object,
+    nested deeper than any form of the API, unstorable characters)."""
     if not request.is_json:
         raise ValidationFailed("Le corps de la requête doit être au format JSON (application/json).")
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # thousands of nested arrays: the parser gives up, and so do we
+        data = None
     if not isinstance(data, dict):
-        raise ValidationFailed("Le corps de la requête n'est pas un objet JSON valide.")
+        raise ValidationFailed(NOT_A_JSON_OBJECT)
+    refused = _refused_structure(data)
+    if refused:
+        raise ValidationFailed(refused)
     return data
+
+
+DRAIN_AT_MOST = 16 * 1024 * 1024
+
+
+def _drain_refused_body() -> None:
+    """Read (and drop) what is left of a body refused as too large, up to 16 MB, so the client,
+    still sending, reads our 413 instead of a connection reset. Beyond that, it is cut off."""
+    stream = request.environ.get("wsgi.input")
+    left = min(request.content_length or 0, DRAIN_AT_MOST)
+    try:
+        while stream is not None and left > 0:
+            chunk = stream.read(min(64 * 1024, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+    except Exception:  # a client gone, or a broken body: nothing more to read
+        pass
 
 
 def correlation_id() -> str:
@@ -53,6 +111,17 @@ def install(app: Flask) -> None:
         incoming = request.headers.get(CORRELATION_HEADER, "")
         g.correlation_id = incoming if _ACCEPTABLE_CORRELATION_ID.match(incoming) else str(uuid.uuid4())
         correlation_id_var.set(g.correlation_id)
+
+    @app.before_request
+    def _refuse_unstorable_characters():
+        # In the path (%00): no such resource; in the query string: a 422 (JSON bodies: json_body).
+        if UNSTORABLE.search(request.path):
+            return error_response(404, "not_found", HTTP_MESSAGES[404])
+        for key, value in request.args.items(multi=True):
+            if UNSTORABLE.search(key) or UNSTORABLE.search(value):
+                field = "query" if UNSTORABLE.search(key) else key
+                raise ValidationFailed(UNSTORABLE_TEXT, {field: UNSTORABLE_TEXT})
+        return None
 
     @app.after_request
     def _headers(response):
@@ -81,6 +150,8 @@ def install(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         status = exc.code or 500
+        if status == 413:
+            _drain_refused_body()
         return error_response(status, exc.name.lower().replace(" ", "_"),
                               HTTP_MESSAGES.get(status, UNEXPECTED))
 

@@ -27,6 +27,7 @@ NOT_ACTIVATED = (
 )
 EXPIRED = "Votre compte est expiré. Veuillez contacter votre administrateur."
 MAX_PASSWORD_CHARS = 1024  # longer input is refused before hashing (NF-1 accepts up to 128)
+MAX_EMAIL_CHARS = 254  # no address is longer (RFC 5321), nor any column that keeps one
 
 
 def _email_key(email: Any) -> str:
@@ -79,9 +80,17 @@ def login(ctx: IdentityContext, email: Any, password: Any, ip: str | None = None
         })
     key = _email_key(email)
     if not _count_ip_attempt(ctx, ip):
-        audit.record(ctx, "login_throttled_ip", email=key, ip=ip)
+        audit.record(ctx, "login_throttled_ip", email=key[:MAX_EMAIL_CHARS], ip=ip)
         ctx.session.commit()
         raise TooManyRequests(IP_THROTTLED)
+    if len(key) > MAX_EMAIL_CHARS:
+        # No account has such an address: the unknown address's answer and work, and nothing
+        # stored under a key no column can hold.
+        ctx.session.commit()
+        ctx.hasher.dummy_verify(password[:MAX_PASSWORD_CHARS])
+        audit.record(ctx, "login_failed", email=key[:MAX_EMAIL_CHARS], ip=ip, detail={"locked": False})
+        ctx.session.commit()
+        raise Unauthenticated(WRONG_CREDENTIALS, None, "invalid_credentials")
     person = ctx.session.execute(select(Person).where(Person.email == key)).scalar_one_or_none()
     stored_hash = person.password_hash if person is not None and person.status != "deleted" else None
     # No transaction (and so no lock) stays open while the password is hashed.

@@ -47,7 +47,7 @@ def check_structure(form: dict[str, Any], *, complete: bool) -> tuple[dict[str, 
         values["structure_type"] = None
         if complete:
             errors["structure_type"] = "Veuillez choisir un type de structure (les entreprises choisissent « AUTRES »)."
-    elif structure_type not in STRUCTURE_TYPES:
+    elif not isinstance(structure_type, str) or structure_type not in STRUCTURE_TYPES:
         errors["structure_type"] = "Ce type de structure n'existe pas."
     else:
         values["structure_type"] = structure_type
@@ -59,7 +59,7 @@ def check_structure(form: dict[str, Any], *, complete: bool) -> tuple[dict[str, 
         values["country"] = None
         if complete:
             errors["country"] = "Veuillez choisir le pays."
-    elif country not in country_names():
+    elif not isinstance(country, str) or country not in country_names():
         errors["country"] = "Ce pays n'existe pas."
     else:
         values["country"] = country

@@ -53,6 +53,23 @@ def test_rights_are_the_owner_services(ctx):
         documents.get_document(ctx, "not-a-uuid", ALICE)
 
 
+def test_a_gestionnaire_changes_only_the_documents_they_joined(ctx, rules, monkeypatch):
+    """Owners let gestionnaires write (files joined to their messages): a client's document still
+    cannot be validated, replaced or deleted by them, and is left as it was."""
+    owner_rule = rules("accounts")
+    staff_may_write = lambda owner_id, person, action: True if person["is_staff"] else owner_rule(owner_id, person, action)
+    monkeypatch.setattr(ctx, "owner_rules", lambda service: staff_may_write)
+    clients = upload(ctx, samples.pdf())
+    for call in (lambda: documents.attach(ctx, clients["id"], AGENT),
+                 lambda: documents.delete(ctx, clients["id"], AGENT),
+                 lambda: documents.replace(ctx, clients["id"], {}, AGENT, io.BytesIO(samples.pdf()), None)):
+        with pytest.raises(Forbidden):
+            call()
+    assert documents.get_document(ctx, clients["id"], ALICE)["status"] == "pending"
+    joined = upload(ctx, samples.pdf(), person=AGENT, file_name="courrier.pdf")
+    assert documents.attach(ctx, joined["id"], AGENT)["status"] == "attached"
+
+
 def test_a_png_renamed_pdf_is_stored_and_served_as_png(ctx):
     stored = upload(ctx, samples.png(), file_name="scan.pdf", declared_type="application/pdf")
     assert stored["content_type"] == "image/png" and stored["file_name"] == "scan.png"

@@ -19,7 +19,7 @@ from consignations_shared.errors import ValidationFailed
 from ..auth import current_person, login_required, staff_required
 from ..documents_client import DocumentsClient, FileTooLarge
 from ..rpc_calls import call
-from ..web import correlation_id, json_body
+from ..web import UNSTORABLE, UNSTORABLE_TEXT, correlation_id, json_body
 
 bp = Blueprint("documents", __name__, url_prefix="/api/documents")
 
@@ -87,6 +87,12 @@ def _multipart_upload():
         for spool in spools:
             spool.close()
         raise ValidationFailed(MULTIPART_ONLY, {"file": MULTIPART_ONLY}) from None
+    unstorable = [key for key, value in form.items(multi=True) if UNSTORABLE.search(key) or UNSTORABLE.search(value)]
+    if unstorable:
+        for spool in spools:
+            spool.close()
+        field = unstorable[0] if not UNSTORABLE.search(unstorable[0]) else "file"
+        raise ValidationFailed(UNSTORABLE_TEXT, {field: UNSTORABLE_TEXT})
     uploads = files.getlist("file")
     if len(uploads) != 1 or len(files) != 1:
         for spool in spools:
