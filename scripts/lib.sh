@@ -30,8 +30,17 @@ ensure_system_packages() {
 
 ensure_chromium() {
   # Browser tests drive Debian's Chromium through Playwright; no browser is ever downloaded.
-  [ -x /usr/bin/chromium ] && return 0
-  apt_install chromium
+  [ -x /usr/bin/chromium ] || apt_install chromium
+  # They audit the pages with axe-core, from the npm registry: the version and its checksum are
+  # locked in tests/browser/axe/package-lock.json; node_modules there is git-ignored.
+  local axe="$ROOT/tests/browser/axe" want
+  want="$(sha256sum "$axe/package-lock.json" | cut -c1-16)"
+  if [ "$(cat "$axe/node_modules/.installed" 2>/dev/null)" != "$want" ]; then
+    command -v npm >/dev/null || apt_install npm
+    say "installing axe-core for the accessibility audit (tests/browser/axe)"
+    (cd "$axe" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" > "$axe/node_modules/.installed"
+  fi
 }
 
 ensure_venv() {

@@ -5,9 +5,10 @@
 (3) a particulier files an ARS request, refused first with a birth date in 1997 (the 1998 rule
     shown next to the field), then transmitted;
 (4) a gestionnaire flags the RIB non conforme and asks for a complement; the client sees the
-    reason in red, replaces the RIB and sends the complement; they exchange messages (a reply with
-    an IBAN is refused with the warning); the gestionnaire validates and the client downloads the
-    signed payment proof from « Mon suivi ».
+    reason in red, replaces the RIB and sends the complement; they exchange messages with files
+    joined, named in both threads (a reply with an IBAN is refused with the warning, its file kept
+    for the reply sent next); the gestionnaire validates and the client downloads the signed
+    payment proof from « Mon suivi ».
 Accounts are opened through the API (scenario 1 clicks that path); screenshots of the key pages go
 to test-artifacts/screenshots/."""
 from __future__ import annotations
@@ -204,11 +205,14 @@ def test_a_particulier_files_an_ars_request(system, person):
     page.locator("#demande-address").fill("3 rue des Écoles")
     page.locator("#demande-postal-code").fill("69003")
     page.locator("#demande-city").fill("Lyon")
-    page.locator("#demande-country").fill("FR")
+    page.locator("#demande-country").select_option(label="France")  # a list in French, not a code
+    expect(page.locator("[data-recap-line=country]")).to_have_text("France")
     residence = page.locator("#demande-residence-country")
     expect(residence).to_be_hidden()
     page.locator("label[for=demande-tax-residence-non]").click()
     expect(residence).to_be_visible()  # required_when: not the tax residence → country of residence
+    residence.select_option(label="Belgique")
+    expect(page.locator("[data-recap-line=residence_country]")).to_have_text("Belgique")
     page.locator("label[for=demande-tax-residence-oui]").click()
     expect(residence).to_be_hidden()
     page.get_by_label("Titulaire du compte bancaire").fill("Élodie Dupont")
@@ -259,8 +263,8 @@ def submitted_saisie(client: Browser, company: str) -> str:
     return sent.json()["number"]
 
 
-def review(page, status_label: str, reason: str | None = None) -> None:
-    form = page.locator("form.controle")
+def review(page, file_name: str, status_label: str, reason: str | None = None) -> None:
+    form = page.locator("#documents li", has_text=file_name).locator("form.controle")
     form.get_by_label(status_label, exact=True).check()
     if reason:
         form.get_by_label("Motif de non-conformité").fill(reason)
@@ -287,7 +291,7 @@ def test_complement_messages_validation_and_proof(system, person):
     expect(page.get_by_role("row", name=re.compile(number))).to_contain_text(company)
     agent.shot("file-des-demandes")
     page.get_by_role("link", name=re.compile(number)).click()
-    review(page, "Non conforme", reason)
+    review(page, "rib.pdf", "Non conforme", reason)
     expect(page.locator("#documents .alerte")).to_contain_text(reason)
     expect(page.get_by_role("button", name="Fonds reçus")).to_have_count(0)  # a deconsignation
     agent.shot("controle-non-conforme")
@@ -329,15 +333,23 @@ def test_complement_messages_validation_and_proof(system, person):
     client.shot("suivi-point-rouge")
     row.get_by_role("link", name=re.compile("message non lu")).click()
     expect(page_c.locator("#messages .de-la-gestion")).to_contain_text("Votre nouveau RIB")
-    expect(page_c.locator("#messages .de-la-gestion").get_by_role("link", name="pièce jointe 1")).to_be_visible()
+    joined = page_c.locator("#messages .de-la-gestion").get_by_role("link", name=re.compile("^rib-2026.pdf"))
+    expect(joined).to_be_visible()
+    pdf_at(page_c, joined.get_attribute("href"))
     page_c.get_by_label("Votre réponse").fill(f"Oui, mon IBAN est {IBAN}.")
+    page_c.get_by_label("Joindre des fichiers").set_input_files(files=[
+        {"name": "attestation-banque.pdf", "mimeType": "application/pdf", "buffer": samples.pdf(1)}])
     page_c.get_by_role("button", name="Envoyer ma réponse").click()
     expect(page_c.locator("#reponse-message-erreur")).to_contain_text("données")
     client.shot("reponse-refusee-donnees-personnelles")
-    page_c.get_by_label("Votre réponse").fill("Oui, il est à jour depuis ce mois-ci.")
+    page_c.get_by_label("Votre réponse").fill("Oui, il est à jour depuis ce mois-ci. Ci-joint l'attestation.")
     page_c.get_by_role("button", name="Envoyer ma réponse").click()
     expect(page_c.locator("#message-page")).to_contain_text("réponse a bien été envoyée")
-    expect(page_c.locator("#messages .du-client")).to_contain_text("il est à jour")
+    mine = page_c.locator("#messages .du-client")
+    expect(mine).to_contain_text("il est à jour")
+    pdf_at(page_c, mine.get_by_role("link", name=re.compile("^attestation-banque.pdf")).get_attribute("href"))
+    # the file sent once, though the reply was sent twice: one more document of the request
+    expect(page_c.locator("#justificatifs li", has_text="attestation-banque.pdf")).to_have_count(1)
     page_c.get_by_role("button", name=re.compile("^Marquer comme non lu")).click()
     expect(page_c.locator("#message-page")).to_contain_text("non lu")
     client.shot("fil-de-messages")
@@ -345,7 +357,8 @@ def test_complement_messages_validation_and_proof(system, person):
     # The gestionnaire reads the reply, checks the new RIB and validates (pop-in).
     page.goto(detail_url)
     expect(page.locator("#messages")).to_contain_text("il est à jour")
-    review(page, "Conforme")
+    expect(page.locator("#messages .du-client").get_by_role("link", name=re.compile("^attestation-banque.pdf"))).to_be_visible()
+    review(page, "rib-2026.pdf", "Conforme")
     page.get_by_role("button", name="Valider la demande").click()
     page.get_by_role("dialog").get_by_role("button", name="Oui").click()
     expect(page.locator(".entete-demande")).to_contain_text(re.compile("Demande validée|Justificatif de déconsignation disponible"))

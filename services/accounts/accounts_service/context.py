@@ -85,11 +85,26 @@ def administrators(ctx: AccountsContext, account_id: str, *, include_invited: bo
     ).scalars())
 
 
+# How a person without a name yet is shown to the other people and services (owner of a request,
+# author of a reply): the administrator who opened a company account gives a name only at the
+# wizard's second step, and may file requests before.
+UNNAMED = {"ADMINISTRATEUR": "Administrateur du compte", "UTILISATEUR": "Utilisateur du compte",
+           "CONSULTATION": "Consultation", "PARTICULIER": "Particulier"}
+
+
+def display_name(member: AccountMember) -> str:
+    """« Prénom Nom », or the profile's label while the person has no name (never an e-mail:
+    colleagues see names and profiles, not contact details)."""
+    named = " ".join(part for part in (member.first_name, member.last_name) if part)
+    return named or UNNAMED.get(member.profile, "")
+
+
 def member_view(member: AccountMember) -> dict[str, Any]:
     return {
         "person_id": member.person_id, "profile": member.profile, "status": member.status,
         "email": member.email, "civility": member.civility, "last_name": member.last_name,
-        "first_name": member.first_name, "function": member.function, "mobile": member.mobile,
+        "first_name": member.first_name, "display_name": display_name(member),
+        "function": member.function, "mobile": member.mobile,
         "landline": member.landline, "can_submit": member.can_submit,
         "deletion_requested": member.deletion_requested_at is not None,
         "valid_until": member.valid_until.isoformat() if member.valid_until else None,

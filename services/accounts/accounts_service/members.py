@@ -11,7 +11,7 @@ from consignations_shared.validation import (
     check_person_name, check_text, normalise_email, normalise_french_mobile, normalise_french_phone, optional,
 )
 
-from .context import AccountsContext, acting, administrators, member_in_account, member_view
+from .context import AccountsContext, acting, administrators, display_name, member_in_account, member_view
 from .domain.referentials import commune_matches
 from .models import AccountMember, ClientAccount
 
@@ -204,7 +204,8 @@ def my_profile_and_colleagues(ctx: AccountsContext, person: Any) -> dict[str, An
         AccountMember.last_name, AccountMember.first_name).all()
     return {"me": _profile(who), "people": [
         {"person_id": m.person_id, "civility": m.civility, "last_name": m.last_name, "first_name": m.first_name,
-         "profile": m.profile, "status": m.status, "can_submit": m.can_submit} for m in people]}
+         "display_name": display_name(m), "profile": m.profile, "status": m.status, "can_submit": m.can_submit}
+        for m in people]}
 
 
 def update_my_profile(ctx: AccountsContext, person: Any, form: dict[str, Any]) -> dict[str, Any]:

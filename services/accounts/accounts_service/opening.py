@@ -16,6 +16,7 @@ from consignations_shared.events import Envelope
 from consignations_shared.idempotency import first_delivery
 from consignations_shared.outbox import OutboxWriter
 
+from .context import display_name
 from .models import AccountMember, ClientAccount
 
 CONSUMER = "accounts.on_signup_verified"
@@ -124,7 +125,7 @@ def directories(session: Session, account_ids: Any) -> dict[str, dict]:
     ).scalars():
         found[member.account_id]["people"].append({
             "person_id": member.person_id, "civility": member.civility, "last_name": member.last_name,
-            "first_name": member.first_name, "profile": member.profile, "status": member.status,
-            "can_submit": member.can_submit,
+            "first_name": member.first_name, "display_name": display_name(member), "profile": member.profile,
+            "status": member.status, "can_submit": member.can_submit,
         })
     return found

@@ -170,12 +170,15 @@ def board(ctx: DemandesContext, person: Any, raw_query: Any) -> dict[str, Any]:
                    "state": Request.state, "procedure": Request.procedure_code, "sens": Request.sens}[query.sort]
     ordering = [sort_column.desc().nulls_last() if query.descending else sort_column.asc().nulls_last(),
                 Request.created_at.desc(), Request.id]
-    total = ctx.session.execute(select(func.count()).select_from(Request).where(*where)).scalar_one()
+    tab_counts = dict(ctx.session.execute(
+        select(Request.state, func.count()).where(_visible(who)).group_by(Request.state)).all())
+    if f:
+        total = ctx.session.execute(select(func.count()).select_from(Request).where(*where)).scalar_one()
+    else:  # unfiltered, the tab's total is in the tab counts: one statement less per page
+        total = sum(tab_counts.get(state, 0) for state in tab_states)
     rows = list(ctx.session.execute(
         select(Request).where(*where).order_by(*ordering)
         .limit(query.per_page).offset((query.page - 1) * query.per_page)).scalars())
-    tab_counts = dict(ctx.session.execute(
-        select(Request.state, func.count()).where(_visible(who)).group_by(Request.state)).all())
     unread = unread_counts(ctx, who.person_id, [r.id for r in rows])
     unread_total = _total_unread(ctx, who)
     ctx.session.commit()

@@ -119,10 +119,12 @@ def _acting_from(person: dict, profile: dict) -> Acting:
 
 
 def full_name(person: dict | None) -> str:
-    """« Élodie Dupont » from a person's first and last names (empty when unknown)."""
+    """« Élodie Dupont » from a person's first and last names; without names, what the accounts
+    service shows instead (`display_name`, e.g. « Administrateur du compte »); empty when unknown."""
     if not isinstance(person, dict):
         return ""
-    return " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p)
+    named = " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p)
+    return named or person.get("display_name") or ""
 
 
 def visible_to(who: Acting, request: Request) -> bool:

@@ -2,11 +2,14 @@
 particuliers, the people of a company account those of companies, gestionnaires all of them."""
 from __future__ import annotations
 
+import functools
+import unicodedata
 from typing import Any
 
 from consignations_shared.errors import Forbidden
 
 from .domain import catalogue
+from .domain.fields import country_names
 
 NO_PROCEDURES = "Aucune démarche n'est accessible avec votre profil."
 
@@ -38,7 +41,25 @@ def list_for(person: Any) -> list[dict]:
 
 
 def get(code: Any) -> dict:
-    return catalogue.procedure(code).as_dict()
+    """One procedure, as its wizard needs it: a country field comes with the countries it accepts
+    (the list the recap names them from), for a list to choose from rather than a code to type."""
+    definition = catalogue.procedure(code).as_dict()
+    for field in definition["fields"]:
+        if field["type"] == "country":
+            field["choices"] = list(country_choices())
+    return definition
+
+
+@functools.cache
+def country_choices() -> tuple[dict[str, str], ...]:
+    """[{value: ISO 3166-1 code, label: French name}], France first then alphabetical, accents
+    and case ignored (as the company wizard's list, accounts' referentials)."""
+    def folded(name: str) -> str:
+        return "".join(c for c in unicodedata.normalize("NFD", name.casefold()) if not unicodedata.combining(c))
+
+    choices = [{"value": code, "label": name} for code, name in country_names().items()]
+    choices.sort(key=lambda c: (c["value"] != "FR", folded(c["label"])))
+    return tuple(choices)
 
 
 def legal_forms(typed: Any) -> list[dict[str, str]]:

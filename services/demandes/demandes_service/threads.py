@@ -15,6 +15,7 @@ from consignations_shared.errors import Conflict, Forbidden, NotFound, Validatio
 from .board import total_unread
 from .context import (Acting, DemandesContext, acting, load_request, request_to_read, staff_actor,
                       transmitted_request, visible_to)
+from .document_rights import REPLY_STATES, WRITABLE_STATES
 from .domain import lifecycle, messaging, personal_data, reminders
 from .models import Message, MessageRead, Request
 from .transitions import CLIENT, GESTIONNAIRE, SYSTEM, Actor
@@ -31,15 +32,35 @@ BACK_OFFICE = "Service des consignations"
 MAX_ATTACHMENTS = 5
 
 
-def _message_view(message: Message, read_ids: set[str], *, for_staff: bool) -> dict[str, Any]:
+def _message_view(message: Message, read_ids: set[str], *, for_staff: bool,
+                  files: dict[str, dict] | None = None) -> dict[str, Any]:
     return {
         "id": message.id, "demande_id": message.request_id, "author_role": message.author_role,
         # Clients see the service, not the gestionnaire's name.
         "author": message.author_name if (for_staff or message.author_role == CLIENT) else BACK_OFFICE,
         "subject_code": message.subject_code, "subject": message.subject, "body": message.body,
         "in_reply_to": message.in_reply_to, "attachments": list(message.attachments or []),
+        "attachment_files": [_attachment_file(document_id, (files or {}).get(document_id))
+                             for document_id in message.attachments or []],
         "posted_at": iso(message.posted_at), "read": message.id in read_ids,
     }
+
+
+def _attachment_file(document_id: str, document: dict | None) -> dict[str, Any]:
+    """What a reader needs to download an attachment (MS-6): its file name as the documents
+    service keeps it (None once the document has been replaced by a newer version)."""
+    document = document or {}
+    return {"id": document_id, "file_name": document.get("file_name"), "kind_label": document.get("kind_label"),
+            "download_path": document.get("download_path") or f"/api/documents/{document_id}/content"}
+
+
+def _files_of(ctx: DemandesContext, request_id: str, messages: list[Message]) -> dict[str, dict]:
+    """The request's documents by id, asked of the documents service only when a message of the
+    thread has attachments (nothing held in the database meanwhile)."""
+    if not any(m.attachments for m in messages):
+        return {}
+    ctx.session.commit()
+    return {d["id"]: d for d in ctx.documents.documents_of_owner("demandes", request_id)}
 
 
 def thread(ctx: DemandesContext, request_id: str, reader_id: str, *, for_staff: bool,
@@ -50,7 +71,8 @@ def thread(ctx: DemandesContext, request_id: str, reader_id: str, *, for_staff: 
                                         .order_by(Message.posted_at, Message.id)).scalars())
     read_ids = set(ctx.session.execute(select(MessageRead.message_id).where(
         MessageRead.person_id == reader_id, MessageRead.message_id.in_([m.id for m in messages]))).scalars())
-    views = [_message_view(m, read_ids, for_staff=for_staff) for m in messages]
+    files = _files_of(ctx, request_id, messages)
+    views = [_message_view(m, read_ids, for_staff=for_staff, files=files) for m in messages]
     if not mark_read:
         return views
     other_side = (CLIENT,) if for_staff else (GESTIONNAIRE, SYSTEM)
@@ -65,27 +87,29 @@ def thread(ctx: DemandesContext, request_id: str, reader_id: str, *, for_staff: 
     return views
 
 
-def _check_attachments(ctx: DemandesContext, request: Request, attachment_ids: Any) -> list[str]:
+def _check_attachments(ctx: DemandesContext, request: Request, attachment_ids: Any) -> dict[str, dict]:
+    """The documents joined to a new message, by id in the order given: attached documents of
+    this request, five at most."""
     if attachment_ids in (None, []):
-        return []
+        return {}
     if not isinstance(attachment_ids, list) or not all(isinstance(i, str) for i in attachment_ids):
         raise ValidationFailed(ATTACHMENT_UNKNOWN, {"attachments": ATTACHMENT_UNKNOWN})
     if len(attachment_ids) > MAX_ATTACHMENTS:
         raise ValidationFailed(TOO_MANY_ATTACHMENTS, {"attachments": TOO_MANY_ATTACHMENTS})
     ctx.session.commit()  # nothing held while the documents service answers
-    known = {d["id"] for d in ctx.documents.documents_of_owner("demandes", request.id)
+    known = {d["id"]: d for d in ctx.documents.documents_of_owner("demandes", request.id)
              if d.get("status") == "attached"}
-    if not set(attachment_ids) <= known:
+    if not set(attachment_ids) <= known.keys():
         raise ValidationFailed(ATTACHMENT_UNKNOWN, {"attachments": ATTACHMENT_UNKNOWN})
-    return list(dict.fromkeys(attachment_ids))
+    return {document_id: known[document_id] for document_id in attachment_ids}
 
 
 def _post(ctx: DemandesContext, request: Request, actor: Actor, *, subject_code: str | None, subject: str,
-          body: str, attachments: list[str], in_reply_to: str | None = None) -> Message:
+          body: str, attachments: list[str] | dict[str, dict], in_reply_to: str | None = None) -> Message:
     now = ctx.clock.now()
     message = Message(id=str(uuid.uuid4()), request_id=request.id, author_role=actor.role,
                       author_person_id=actor.person_id, author_name=actor.name, subject_code=subject_code,
-                      subject=subject, body=body, in_reply_to=in_reply_to, attachments=attachments, posted_at=now)
+                      subject=subject, body=body, in_reply_to=in_reply_to, attachments=list(attachments), posted_at=now)
     ctx.session.add(message)
     if actor.person_id:  # the author has read their own message
         ctx.session.add(MessageRead(message_id=message.id, person_id=actor.person_id, read_at=now))
@@ -111,7 +135,7 @@ def staff_post(ctx: DemandesContext, person: Any, request_id: Any, subject_code:
     message = _post(ctx, request, actor, subject_code=subject_code, subject=subject, body=clean_body,
                     attachments=attachments)
     ctx.session.commit()
-    return _message_view(message, {message.id}, for_staff=True)
+    return _message_view(message, {message.id}, for_staff=True, files=attachments)
 
 
 def staff_thread(ctx: DemandesContext, person: Any, request_id: Any) -> list[dict[str, Any]]:
@@ -134,7 +158,10 @@ def client_thread(ctx: DemandesContext, person: Any, request_id: Any) -> dict[st
     request = _readable(ctx, who, request_id)
     messages = thread(ctx, request.id, who.person_id, for_staff=False)
     can_reply = not who.read_only and any(m["author_role"] != CLIENT for m in messages)
-    return {"demande_id": request.id, "number": request.number, "messages": messages, "can_reply": can_reply}
+    # A reply may carry files while the client may still add documents to the request (MS-6).
+    can_attach = can_reply and request.state in (*WRITABLE_STATES, *REPLY_STATES)
+    return {"demande_id": request.id, "number": request.number, "messages": messages, "can_reply": can_reply,
+            "can_attach": can_attach, "max_attachments": MAX_ATTACHMENTS}
 
 
 def reply(ctx: DemandesContext, person: Any, request_id: Any, body: Any, in_reply_to: Any = None,
@@ -166,7 +193,7 @@ def reply(ctx: DemandesContext, person: Any, request_id: Any, body: Any, in_repl
                     subject=f"RE : {answered.subject}", body=clean_body, attachments=attachments,
                     in_reply_to=answered.id)
     ctx.session.commit()
-    return _message_view(message, {message.id}, for_staff=False)
+    return _message_view(message, {message.id}, for_staff=False, files=attachments)
 
 
 def mark_unread(ctx: DemandesContext, person: Any, message_id: Any) -> dict[str, Any]:

@@ -309,5 +309,8 @@ def test_colleagues_are_the_people_of_the_same_account_only(ctx):
     assert seen["me"] == members.my_profile(ctx, user)
     assert {p["person_id"] for p in seen["people"]} == {"admin-1", user["id"]}
     assert all("email" not in p and "mobile" not in p for p in seen["people"])
+    names = {p["person_id"]: p["display_name"] for p in seen["people"]}
+    assert names[user["id"]] == " ".join(
+        (members.my_profile(ctx, user)["first_name"], members.my_profile(ctx, user)["last_name"]))
     with pytest.raises(Forbidden):
         members.my_profile_and_colleagues(ctx, {"id": "agent", "is_staff": True})

@@ -64,4 +64,5 @@ def test_directories_give_each_accounts_people_and_ignore_unknown_ids(session):
     assert found[first]["company_name"] == "ACME SAS" and found[first]["kind"] == "ENTREPRISE"
     [person] = found[first]["people"]
     assert person["person_id"] == "p-1" and person["profile"] == "ADMINISTRATEUR" and "email" not in person
+    assert person["display_name"] == "Administrateur du compte"  # no name before the wizard's 2nd step
     assert directories(session, "not a list") == {} and directories(session, []) == {}

@@ -29,11 +29,14 @@ class FakeAccounts:
     def __init__(self):
         self.members = {}  # person id -> my_profile answer
 
-    def add(self, person_id, account_id, profile, kind="ENTREPRISE", first_name=None, last_name=None):
+    def add(self, person_id, account_id, profile, kind="ENTREPRISE", first_name=None, last_name=None, named=True):
+        """`named=False`: an administrator who opened the account and has given no name yet."""
         self.members[person_id] = {"person_id": person_id, "account_id": account_id, "profile": profile,
                                    "account_kind": kind, "status": "active", "can_submit": True,
-                                   "first_name": first_name or person_id.capitalize(),
-                                   "last_name": last_name or "Martin", "company_name": "ACME SAS"}
+                                   "first_name": (first_name or person_id.capitalize()) if named else None,
+                                   "last_name": (last_name or "Martin") if named else None,
+                                   "display_name": None if named else "Administrateur du compte",
+                                   "company_name": "ACME SAS"}
         return {"id": person_id, "email": f"{person_id}@example.com",
                 "profile": "PARTICULIER" if kind == "PARTICULIER" else "ENTREPRISE", "is_staff": False}
 
@@ -56,7 +59,7 @@ class FakeAccounts:
                     "account_id": member["account_id"], "kind": member["account_kind"],
                     "company_name": member["company_name"], "status": "active", "people": []})
                 entry["people"].append({k: member[k] for k in (
-                    "person_id", "first_name", "last_name", "profile", "status", "can_submit")})
+                    "person_id", "first_name", "last_name", "display_name", "profile", "status", "can_submit")})
         return found
 
 

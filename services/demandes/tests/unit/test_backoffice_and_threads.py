@@ -237,6 +237,32 @@ def test_bad_messages_are_refused(ctx, people, submitted, documents):
         threads.staff_post(ctx, people["admin"], submitted["id"], messaging.FREE, "Moi", "Je suis client")
 
 
+
+def test_attachments_carry_their_file_names_both_ways(ctx, people, submitted, documents, clock):
+    """MS-6: the gestionnaire joins a document, the client replies with a file of their own; both
+    threads name the files (read from the documents service) with their download address."""
+    rib = documents.by_owner[submitted["id"]][0]
+    sent = threads.staff_post(ctx, AGENT, submitted["id"], messaging.FREE, "PJ", "Voir PJ", [rib["id"]])
+    assert sent["attachment_files"] == [{"id": rib["id"], "file_name": "rib.pdf", "kind_label": "Rib",
+                                         "download_path": f"/api/documents/{rib['id']}/content"}]
+    mine = documents.attach(submitted["id"], "OTHER", file_name="attestation-banque.pdf")
+    clock.advance(timedelta(minutes=1))
+    answer = threads.reply(ctx, people["alice"], submitted["id"], "Voici l'attestation.", None, [mine["id"]])
+    assert [f["file_name"] for f in answer["attachment_files"]] == ["attestation-banque.pdf"]
+    seen = threads.client_thread(ctx, people["alice"], submitted["id"])
+    assert seen["can_attach"] and seen["max_attachments"] == threads.MAX_ATTACHMENTS
+    client_side = seen["messages"]
+    staff_side = threads.staff_thread(ctx, AGENT, submitted["id"])
+    for messages in (client_side, staff_side):
+        assert [[f["file_name"] for f in m["attachment_files"]] for m in messages] == [
+            ["rib.pdf"], ["attestation-banque.pdf"]]
+    rib["status"] = "replaced"  # a newer version since: the id stays, the name is no longer known
+    documents.by_owner[submitted["id"]].remove(rib)
+    assert threads.staff_thread(ctx, AGENT, submitted["id"])[0]["attachment_files"][0]["file_name"] is None
+    with pytest.raises(ValidationFailed):  # five at most
+        threads.reply(ctx, people["alice"], submitted["id"], "Trop", None, [mine["id"]] * 6)
+
+
 # --- reminders -------------------------------------------------------------------------------------
 
 def test_reminders_are_posted_once_each_at_their_time(ctx, documents, people, submitted, clock):

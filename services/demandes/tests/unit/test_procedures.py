@@ -42,9 +42,23 @@ def test_anyone_else_is_refused_in_french(who):
 def test_procedures_are_plain_dicts():
     [ars] = [p for p in procedures.list_for(person("PARTICULIER")) if p["code"] == "ARS_D"]
     assert ars["sens"] == "D" and ars["audience"] == "PARTICULIER" and ars["once_only"] is True
-    assert ars == procedures.get("ARS_D")
+    one = procedures.get("ARS_D")
+    assert [f["name"] for f in ars["fields"]] == [f["name"] for f in one["fields"]]
+    assert {k: v for k, v in one.items() if k != "fields"} == {k: v for k, v in ars.items() if k != "fields"}
     import json
-    json.dumps(ars)  # crosses RPC as JSON
+    json.dumps(one)  # crosses RPC as JSON
+
+
+def test_a_country_field_comes_with_the_countries_in_french():
+    """The wizard offers a list (France first, then alphabetical, accents ignored), never a code to type."""
+    fields = {f["name"]: f for f in procedures.get("ARS_D")["fields"]}
+    countries = fields["country"]["choices"]
+    assert countries[0] == {"value": "FR", "label": "France"}
+    labels = [c["label"] for c in countries]
+    assert {"Allemagne", "Belgique", "Émirats arabes unis", "Suisse"} <= set(labels)
+    assert labels.index("Égypte") < labels.index("Émirats arabes unis") < labels.index("Équateur") < labels.index("Espagne")
+    assert fields["residence_country"]["choices"] == countries
+    assert all("choices" not in f for f in fields.values() if f["type"] not in ("country", "choice"))
 
 
 @pytest.mark.parametrize("code", ["NOPE", None, 3, ""])

@@ -327,6 +327,15 @@ def test_board_visibility_by_profile(ctx, documents, people, clock):
     assert carol_view["items"][0]["actions"] == ["detail", "summary"]  # read-only, no proof yet
 
 
+def test_an_administrator_without_a_name_yet_owns_requests_under_a_label(ctx, accounts, people):
+    """« Mon suivi »'s owner column: the company's opener has no name before the wizard's 2nd step."""
+    opener = accounts.add("opener", "acme", "ADMINISTRATEUR", named=False)
+    draft = drafts.create_draft(ctx, opener, "SAISIE_IMMO_D")
+    assert draft["owner_name"] == "Administrateur du compte"
+    seen = board.board(ctx, people["admin"], {"tab": "DRAFTS"})["items"]
+    assert [i["owner_name"] for i in seen if i["id"] == draft["id"]] == ["Administrateur du compte"]
+
+
 def test_board_columns_sort_filters_and_pages(ctx, documents, people, clock):
     amounts = ["1500", "20", "300"]
     made = []

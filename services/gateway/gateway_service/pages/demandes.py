@@ -20,8 +20,6 @@ from . import bp
 from .common import render, signed_in
 
 PARIS = ZoneInfo("Europe/Paris")
-STEPS = (("INFORMATIONS", "Informations"), ("JUSTIFICATIFS", "Justificatifs"),
-         ("RECAPITULATIF", "Récapitulatif"), ("CONFIRMATION", "Confirmation"))
 TABS = ("DRAFTS", "TRANSMITTED", "VALIDATED", "REJECTED")
 # The board's query parameters (openapi/demandes.yaml); the service checks their values.
 BOARD_FILTERS = ("number", "procedure_code", "sens", "state", "date_from", "date_to", "owner_person_id")
@@ -102,10 +100,6 @@ def new_request():
     POST /api/demandes and opens step 1 of the new draft."""
     person, me = signed_in()
     procedures = demandes("procedures", person)
-    owners = []  # an administrator sees every request of the account: filter by owner
-    if me["profile"] == "ADMINISTRATEUR":
-        owners = [(m["person_id"], f'{m.get("first_name") or ""} {m.get("last_name") or ""}'.strip() or m["email"])
-                  for m in accounts("list_members", person) if m.get("profile") in ("ADMINISTRATEUR", "UTILISATEUR")]
     code = request.args.get("procedure", "")
     chosen = next((p for p in procedures if p["code"] == code), None)
     return render("demande_nouvelle.html", person=person, me=me, procedures=procedures, chosen=chosen)
@@ -163,7 +157,7 @@ def request_step(demande_id: str, number: int):
         return redirect(url_for("pages.request_step", demande_id=demande_id, number=min(demande["step"], 3)))
     procedure = demandes("procedure", demande["procedure_code"])
     context = {"person": person, "me": me, "demande": demande, "procedure": procedure, "number": number,
-               "steps": STEPS}
+               "steps": [(step["code"], step["label"]) for step in procedure["steps"]]}  # the catalogue's
     if number == 1:
         context["sections"] = _field_rows(procedure, demande.get("values") or {}, me)
     if number in (2, 3):

@@ -184,6 +184,15 @@
     clearErrors(form);
     form.dataset.busy = "1";
     form.setAttribute("aria-busy", "true");
+    const files = form.querySelector("input[data-message-files]");
+    const joined = files && files.files.length ? await joinFiles(files) : null;
+    if (joined && joined.error) {
+      delete form.dataset.busy;
+      form.removeAttribute("aria-busy");
+      showErrors(form, joined.error);
+      return;
+    }
+    if (joined) body.attachments = joined.ids;
     const headers = "idempotency" in form.dataset ? {"Idempotency-Key": IDEMPOTENCY_KEY} : undefined;
     const reply = await api(method, url, method === "DELETE" ? undefined : body, headers);
     delete form.dataset.busy;
@@ -208,6 +217,38 @@
     if (hook.error) hook.error(reply.data, form);
     if ("quiet" in form.dataset) return;
     showErrors(form, (reply.data && reply.data.error) || {message: GENERIC});
+  }
+
+  // Files joined to a thread reply (MS-6): each one becomes a document of the request (« Autre
+  // document »: uploaded, then attached) and the reply carries their ids. A reply refused (e.g.
+  // for personal data) and sent again reuses the files already sent.
+  async function joinFiles(input) {
+    const max = parseInt(input.dataset.max || "5", 10);
+    if (input.files.length > max) {
+      return {error: {message: `${max} fichiers au plus par message.`, fields: {attachments: `Choisissez ${max} fichiers au plus.`}}};
+    }
+    input.joined = input.joined || new Map();
+    const ids = [];
+    for (const file of input.files) {
+      const key = [file.name, file.size, file.lastModified].join("|");
+      if (!input.joined.has(key)) {
+        const data = new FormData();
+        data.append("owner_service", "demandes");
+        data.append("owner_id", input.dataset.ownerId);
+        data.append("kind", "OTHER");
+        data.append("file", file, file.name);
+        let reply = await api("POST", "/api/documents", data);
+        if (reply.ok) reply = await api("POST", `/api/documents/${reply.data.id}/attach`);
+        if (!reply.ok) {
+          const error = reply.data.error || {message: GENERIC};
+          const fields = Object.fromEntries(Object.entries(error.fields || {}).map(([key, text]) => [key, `« ${file.name} » : ${text}`]));
+          return {error: {...error, message: `« ${file.name} » : ${error.message || GENERIC}`, fields}};
+        }
+        input.joined.set(key, reply.data.id);
+      }
+      ids.push(input.joined.get(key));
+    }
+    return {ids};
   }
 
   // Named behaviours of a few forms (data-hook).

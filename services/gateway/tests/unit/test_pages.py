@@ -34,6 +34,8 @@ MEMBERS = [ME, {**ME, "person_id": "p-2", "profile": "UTILISATEUR", "status": "i
 PROCEDURE = {
     "code": "ARS_D", "label": "Déconsigner / récupérer l'allocation de rentrée scolaire", "sens": "D",
     "audience": "PARTICULIER", "summary_notice": "La déconsignation totale…",
+    "steps": [{"code": "INFORMATIONS", "label": "Informations"}, {"code": "JUSTIFICATIFS", "label": "Justificatifs"},
+              {"code": "RECAPITULATIF", "label": "Récapitulatif"}, {"code": "CONFIRMATION", "label": "Confirmation"}],
     "sections": [{"code": "IDENTITY", "label": "Votre identité"}, {"code": "ADDRESS", "label": "Votre adresse"}],
     "fields": [
         {"name": "last_name", "label": "Nom", "type": "text", "section": "IDENTITY", "mandatory": True, "help": None,
@@ -45,7 +47,8 @@ PROCEDURE = {
         {"name": "tax_residence", "label": "Résidence fiscale ?", "type": "boolean", "section": "ADDRESS",
          "mandatory": True, "help": None, "required_when": None, "prefill": None},
         {"name": "residence_country", "label": "Pays de résidence", "type": "country", "section": "ADDRESS",
-         "mandatory": False, "help": None, "required_when": {"field": "tax_residence", "equals": False}, "prefill": None},
+         "mandatory": False, "help": None, "required_when": {"field": "tax_residence", "equals": False}, "prefill": None,
+         "choices": [{"value": "FR", "label": "France"}, {"value": "BE", "label": "Belgique"}]},
         {"name": "department", "label": "Département", "type": "choice", "section": "ADDRESS", "mandatory": False,
          "help": None, "required_when": None, "prefill": None, "choices": [{"value": "67", "label": "Bas-Rhin"}]},
     ],
@@ -73,9 +76,14 @@ BOARD = {"tab": "DRAFTS", "tab_label": "Demandes brouillons", "date_label": "Dat
                     "actions": ["detail", "resume", "duplicate", "delete", "summary", "proof", "reassign", "complete"]}],
          "total": 41, "page": 1, "per_page": 20, "pages": 3, "sort": "date", "order": "desc", "filters": {},
          "unread_total": 3}
-THREAD = {"demande_id": "d-2", "number": "102611000000001", "can_reply": True, "messages": [
+THREAD = {"demande_id": "d-2", "number": "102611000000001", "can_reply": True, "can_attach": True,
+          "max_attachments": 5, "messages": [
     {"id": "m-1", "author_role": "GESTIONNAIRE", "author": "Service des consignations", "subject_code": "FREE",
-     "subject": "RIB illisible", "body": "Merci de renvoyer le RIB.", "attachments": [],
+     "subject": "RIB illisible", "body": "Merci de renvoyer le RIB.", "attachments": ["doc-1", "doc-0"],
+     "attachment_files": [{"id": "doc-1", "file_name": "rib.pdf", "kind_label": "RIB",
+                           "download_path": "/api/documents/doc-1/content"},
+                          {"id": "doc-0", "file_name": None, "kind_label": None,
+                           "download_path": "/api/documents/doc-0/content"}],
      "posted_at": "2026-11-21T09:00:00+00:00", "read": False}]}
 SUBMITTED = {**DEMANDE, "id": "d-2", "state": "AWAITING_COMPLEMENT", "state_label": "En attente complément",
              "tab": "TRANSMITTED", "number": "102611000000001", "actions": ["detail", "summary", "complete"],
@@ -298,10 +306,18 @@ def test_step_one_is_generated_from_the_procedure(signed_in, services):
     assert 'list="demande-legal-form-liste" data-legal-forms' in html
     assert "data-when-field=\"tax_residence\" data-when-equals='false'" in html
     assert '<option value="67">Bas-Rhin</option>' in html
+    # a country is chosen from the service's list, by its French name
+    assert '<select id="demande-residence-country" name="residence_country" autocomplete="country"' in html
+    assert '<option value="BE">Belgique</option>' in html and 'maxlength="2"' not in html
     assert 'name="complete" value="true" data-type="bool" data-next="/demandes/d-1/etape/2"' in html
     assert 'data-recap-line="last_name"' in html and "La déconsignation totale" in html
     for text in ("Enregistrer", "Suivant", "Récapitulatif"):
         assert text in html
+    # the breadcrumb's steps are the catalogue's, as the service answers them
+    steps = [{**step, "label": step["label"] + " (catalogue)"} for step in PROCEDURE["steps"]]
+    services.answers["procedure"] = {**PROCEDURE, "steps": steps}
+    html = _checked(signed_in.get("/demandes/d-1/etape/1"))
+    assert 'aria-current="step">Étape 1 : Informations (catalogue)' in html and "Étape 4 : Confirmation (catalogue)" in html
 
 
 def test_step_two_offers_the_procedure_documents(signed_in, services):
@@ -353,6 +369,13 @@ def test_detail_shows_documents_in_red_with_replace_and_the_thread(signed_in, se
     assert 'data-api="/api/demandes/d-2/messages"' in html
     assert 'aria-describedby="reponse-message-aide reponse-message-erreur"' in html and 'data-error-for="body"' in html
     assert "données à caractère personnel" in html
+    # MS-6: attachments by file name (an older version by its place), the reply may join files
+    assert '<a href="/api/documents/doc-1/content" download>rib.pdf<' in html
+    assert '<a href="/api/documents/doc-0/content" download>Pièce jointe 2<' in html
+    assert 'id="reponse-fichiers" type="file" multiple' in html and 'data-owner-id="d-2" data-max="5"' in html
+    assert 'data-error-for="attachments file kind owner_id owner_service" data-input="reponse-fichiers"' in html
+    services.answers["thread"] = {**THREAD, "can_attach": False}
+    assert 'id="reponse-fichiers"' not in _checked(signed_in.get("/demandes/d-2"))
 
 
 def test_gestionnaires_land_on_their_queue(client, services):
@@ -381,6 +404,7 @@ def test_back_office_detail_reviews_decides_and_writes(client, services):
         assert subject in html
     assert "data-when-field=\"subject_code\" data-when-equals='\"FREE\"'" in html
     assert 'name="attachments" type="checkbox" value="doc-1" data-array' in html  # MS-6
+    assert '<a href="/api/documents/doc-1/content" download>rib.pdf<' in html  # the thread names its files
 
 
 def test_clients_do_not_see_the_back_office(signed_in):
@@ -391,14 +415,17 @@ def test_clients_do_not_see_the_back_office(signed_in):
 def test_every_procedure_of_the_catalogue_renders_its_steps(signed_in, services):
     """Steps 1 and 2 generated from each real definition (every field type, required_when, documents)."""
     catalogue = pytest.importorskip("demandes_service.domain.catalogue")
+    procedures = pytest.importorskip("demandes_service.procedures")
     for procedure in catalogue.all_procedures():
-        definition = procedure.as_dict()
+        definition = procedures.get(procedure.code)  # as the RPC answers it (countries listed)
         services.answers["procedure"] = definition
         services.answers["detail"] = {**DEMANDE, "procedure_code": procedure.code, "step": 2}
         html = _checked(signed_in.get("/demandes/d-1/etape/1"))
         for field in definition["fields"]:
             assert f'name="{field["name"]}"' in html, (procedure.code, field["name"])
             assert f'data-error-for="{field["name"]}"' in html, (procedure.code, field["name"])
+            if field["type"] == "country":
+                assert '<option value="DE">Allemagne</option>' in html, (procedure.code, field["name"])
         html = _checked(signed_in.get("/demandes/d-1/etape/2"))
         for doc in definition["documents"]["required"]:
             assert f'data-kind="{doc["kind"]}"' in html, (procedure.code, doc["kind"])
