@@ -7,10 +7,12 @@ errors the error handler turns into GW-3 JSON: a service that is down or silent 
 """
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import queue
 import socket
+import sys
 import threading
 import time
 
@@ -26,6 +28,14 @@ from consignations_shared.errors import DomainError, ServiceUnavailable
 from .metrics import observe_rpc
 
 log = logging.getLogger(__name__)
+
+# kombu asks, for every connection object it builds (nameko builds one per publish, so one per
+# RPC), whether librabbitmq can be used by trying to import it; outside eventlet (gunicorn's
+# threads) that is a failed import walking every import finder each time: ~0.1 ms per call and
+# ~15% of the gateway's busy samples (bench/run --profile). It is not installed (py-amqp is the
+# transport): record its absence once, which makes the probe fail at once.
+if importlib.util.find_spec("librabbitmq") is None:
+    sys.modules.setdefault("librabbitmq", None)
 
 SERVICE_DOWN = "Le service est momentanément indisponible. Veuillez réessayer dans quelques instants."
 BROKEN_CONNECTION = (AMQPError, KombuError, OSError, socket.timeout, ConnectionError)
