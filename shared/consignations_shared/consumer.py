@@ -85,8 +85,33 @@ class QueueSpec:
         self.dlq()(channel).declare()
 
 
-class DeadLetteringQueueConsumer(QueueConsumer):
-    """nameko's queue consumer, but an undecodable message is dead-lettered, not looped on."""
+class TolerantQueueConsumer(QueueConsumer):
+    """nameko's queue consumer, but acknowledging or requeuing a message on a connection the
+    broker just dropped (a restart) is logged, never raised. nameko ignores only amqp's
+    ConnectionError there; the socket's own errors (BrokenPipeError, ConnectionResetError...)
+    escaped, and raised from an RPC reply's or a worker's handler they stopped the whole service
+    instead of letting it reconnect. Nothing is lost: the broker delivers every unacknowledged
+    message of a closed channel again (RPC calls answer within their caller's timeout, event
+    handlers are idempotent on the event id). Every entrypoint and RPC proxy of ours uses it
+    (rpc.py, MessageConsumer)."""
+
+    def ack_message(self, message):
+        self._settle(super().ack_message, message, "acknowledge")
+
+    def requeue_message(self, message):
+        self._settle(super().requeue_message, message, "requeue")
+
+    @staticmethod
+    def _settle(settle, message, verb: str):
+        try:
+            settle(message)
+        except Exception as exc:
+            log.warning("could not %s a message from %s (%s: %s): the broker delivers it again", verb,
+                        message.delivery_info.get("routing_key"), type(exc).__name__, exc)
+
+
+class DeadLetteringQueueConsumer(TolerantQueueConsumer):
+    """An undecodable message is dead-lettered, not looped on."""
 
     def get_consumers(self, consumer_cls, channel):
         consumers = super().get_consumers(consumer_cls, channel)
@@ -158,11 +183,11 @@ class MessageConsumer(Entrypoint):
                 handle_result=partial(self.handle_result, message),
             )
         except Exception:  # container being killed: give the message back
-            self._requeue(message)
+            self.queue_consumer.requeue_message(message)
 
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
-            self._ack(message)
+            self.queue_consumer.ack_message(message)
             self._count(HANDLED)
             return result, exc_info
         attempt = self._attempt(message)
@@ -188,9 +213,9 @@ class MessageConsumer(Entrypoint):
                 outcome = DEAD_LETTERED
         except Exception as exc:  # broker unreachable: better run it again than lose it
             log.warning("could not re-route failed message (%s); requeued", exc)
-            self._requeue(message)
+            self.queue_consumer.requeue_message(message)
         else:
-            self._ack(message)
+            self.queue_consumer.ack_message(message)
             self._count(outcome)
         return result, exc_info
 
@@ -202,31 +227,12 @@ class MessageConsumer(Entrypoint):
         try:
             self._dead_letter(message, f"undecodable: {exc}", attempt=self._attempt(message))
         except Exception:
-            self._requeue(message)
+            self.queue_consumer.requeue_message(message)
 
     def _dead_letter(self, message, error: str, attempt: int):
         self._republish(message, self.queue_spec.dlq_name, attempt, error)
-        self._ack(message)
+        self.queue_consumer.ack_message(message)
         self._count(DEAD_LETTERED)
-
-    # nameko's QueueConsumer ignores only amqp's ConnectionError when it settles a message; a
-    # connection the broker dropped (restart) raises the socket's own error (BrokenPipeError...),
-    # which, raised from a worker's result handler, stops the whole service. The message is not
-    # lost: the broker gives every unacknowledged message of a closed channel again, and handlers
-    # are idempotent on the event id (a requeue that fails is the same redelivery).
-    def _ack(self, message):
-        try:
-            self.queue_consumer.ack_message(message)
-        except Exception as exc:
-            log.warning("could not acknowledge a message of %s (%s): the broker delivers it again",
-                        self.queue_spec.name, exc)
-
-    def _requeue(self, message):
-        try:
-            self.queue_consumer.requeue_message(message)
-        except Exception as exc:
-            log.warning("could not requeue a message of %s (%s): the broker delivers it again",
-                        self.queue_spec.name, exc)
 
     @staticmethod
     def _attempt(message) -> int:

@@ -14,9 +14,10 @@ from nameko.constants import (
     AMQP_SSL_CONFIG_KEY, AMQP_URI_CONFIG_KEY, DEFAULT_SERIALIZER, LOGIN_METHOD_CONFIG_KEY,
     SERIALIZER_CONFIG_KEY,
 )
-from nameko.rpc import Responder, Rpc, RpcProxy, get_rpc_exchange
+from nameko.rpc import ReplyListener, Responder, Rpc, RpcConsumer, RpcProxy, get_rpc_exchange
 
 from .config import settings_of
+from .consumer import TolerantQueueConsumer
 from .db import database_unavailable
 from .errors import DOMAIN_ERRORS, ServiceUnavailable
 
@@ -43,10 +44,11 @@ class _TimedMethod:
         self._label = label
 
     def __call__(self, *args, **kwargs):
-        reply = self._method_proxy.call_async(*args, **kwargs)
         try:
+            # The request's publish too: with the broker going away, it may wait for a pooled
+            # connection or a confirm; the caller's deadline covers the whole call.
             with eventlet.Timeout(self._timeout):
-                return reply.result()
+                return self._method_proxy.call_async(*args, **kwargs).result()
         except eventlet.Timeout:
             raise ServiceUnavailable(
                 f"Le service {self._label} ne répond pas. Veuillez réessayer dans quelques instants."
@@ -63,11 +65,17 @@ class _TimedService:
         return _TimedMethod(getattr(self._service_proxy, name), self._timeout, self._label)
 
 
+class _ReplyListener(ReplyListener):
+    queue_consumer = TolerantQueueConsumer()  # acks each reply first: see TolerantQueueConsumer
+
+
 class TimedRpcProxy(RpcProxy):
     """nameko's RpcProxy with a timeout on every call (SPEC NF-2).
 
     The correlation id travels with the call as nameko context data.
     """
+
+    rpc_reply_listener = _ReplyListener()
 
     def __init__(self, target_service: str, timeout: float | None = None, **kwargs):
         super().__init__(target_service, **kwargs)
@@ -120,12 +128,18 @@ class _Responder(Responder):
         return result, exc_info
 
 
+class _RpcConsumer(RpcConsumer):
+    queue_consumer = TolerantQueueConsumer()
+
+
 class _Rpc(Rpc):
     """nameko's Rpc entrypoint, but a call that failed because the database or the broker failed
     under it answers ServiceUnavailable (the gateway's 503, SPEC NF-2): the caller may try again
     (when a commit's acknowledgement was what got lost, an Idempotency-Key gives back the first
     answer). Without this, a PostgreSQL connection cut mid-call (a restart, pg_terminate_backend)
     reached the person as a 500, a bug's answer, for an outage."""
+
+    rpc_consumer = _RpcConsumer()
 
     def handle_result(self, message, worker_ctx, result, exc_info):
         if exc_info is not None and infrastructure_failure(exc_info[1]):
@@ -147,10 +161,7 @@ class _Rpc(Rpc):
             # result handler fails) instead of letting it reconnect.
             log.warning("%s: reply not sent, the caller times out: %s: %s", worker_ctx.call_id,
                         type(exc).__name__, exc)
-        try:
-            self.rpc_consumer.queue_consumer.ack_message(message)
-        except Exception as exc:  # the connection that delivered it is gone: the broker gives it again
-            log.warning("%s: request not acknowledged: %s: %s", worker_ctx.call_id, type(exc).__name__, exc)
+        self.rpc_consumer.queue_consumer.ack_message(message)
         return result, exc_info
 
 
