@@ -17,6 +17,21 @@ from .topology import SERVICE_CLASSES, load_service_class
 log = logging.getLogger(__name__)
 
 
+def dump_green_threads() -> None:
+    """Log the stack of every green thread (`kill -USR1 <pid>`): what a stuck service waits on.
+    py-spy and faulthandler only see the one OS thread that runs them all."""
+    import gc
+    import traceback
+
+    import greenlet
+
+    stacks = [
+        "".join(traceback.format_stack(g.gr_frame))
+        for g in gc.get_objects() if isinstance(g, greenlet.greenlet) and g.gr_frame is not None
+    ]
+    log.warning("%s green threads:\n%s", len(stacks), "\n---\n".join(stacks))
+
+
 def main(service: str, argv: list[str] | None = None, commands: dict | None = None) -> int:
     """`run` (default) and `migrate`, plus the service's operator commands, each called as
     `command(settings, argv)` after the migrations are applied."""
@@ -45,6 +60,7 @@ def main(service: str, argv: list[str] | None = None, commands: dict | None = No
 
     signal.signal(signal.SIGTERM, _graceful_stop)
     signal.signal(signal.SIGINT, _graceful_stop)
+    signal.signal(signal.SIGUSR1, lambda signum, frame: dump_green_threads())
     runner.start()
     log.info("started; health on http://%s/health/ready", settings.http_address)
     runner.wait()

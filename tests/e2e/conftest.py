@@ -62,7 +62,17 @@ class System:
             except requests.RequestException as exc:
                 last = exc
             time.sleep(0.5)
-        raise AssertionError(f"system not ready: {getattr(last, 'text', last)}")
+        raise AssertionError(f"system not ready: {getattr(last, 'text', last)}{self.exited()}")
+
+    def exited(self, lines: int = 40) -> str:
+        """For a failure's message: each process that has ended, its exit code and the end of its
+        log (the logs folder may be gone by the time someone reads a CI report)."""
+        report = ""
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                tail = "\n".join(self.log_text(name).splitlines()[-lines:])
+                report += f"\n--- {name} exited with code {process.returncode}; end of its log:\n{tail}"
+        return report
 
     def url(self, path: str) -> str:
         return self.base_url + path

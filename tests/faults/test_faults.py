@@ -96,9 +96,22 @@ def restart_broker(system, broker, down_for=5.0) -> str:
     time.sleep(down_for)
     broker.start_app()
     back = time.monotonic()
-    system.wait_ready(timeout=90)  # the gateway pings every service: each reconnected by itself
+    try:
+        system.wait_ready(timeout=90)  # the gateway pings every service: each reconnected by itself
+    except AssertionError:
+        dump_stacks(system)
+        raise
     return (f"broker down {back - stopped:.1f} s (stop_app took {stopped - started:.1f} s); every service "
             f"ready again {time.monotonic() - back:.1f} s after start_app")
+
+
+def dump_stacks(system) -> None:
+    """Every service logs the stacks of its green threads (runner.dump_green_threads): what a
+    service that did not come back was waiting on, in the logs the failure points to."""
+    for name, process in system.processes.items():
+        if name != "gateway" and process.poll() is None:
+            os.kill(process.pid, signal.SIGUSR1)
+    time.sleep(2)
 
 
 def publish_poison(amqp_uri) -> str:
