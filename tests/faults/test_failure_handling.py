@@ -1,17 +1,15 @@
 """The plumbing changes the fault run called for (issue 10), each checked on its own, no broker
-nor database: which failures are « the database is unavailable », and that losing the broker
-while settling a message or a reply does not raise out of a service's result handler (nameko
-then stops the whole service)."""
+nor database: which failures are « the database is unavailable » or the broker lost. That losing
+the broker while settling a message or a reply does not stop a service is checked in
+shared/tests/unit/test_dropped_connection.py."""
 from __future__ import annotations
 
 import sqlite3
-from types import SimpleNamespace
 
 import psycopg2
 import pytest
 from sqlalchemy import exc as sa
 
-from consignations_shared.consumer import EventConsumer
 from consignations_shared.db import SQLiteBusy, database_unavailable
 from consignations_shared.rpc import infrastructure_failure
 
@@ -43,19 +41,3 @@ def test_a_lost_broker_is_an_infrastructure_failure_for_rpc():
     assert infrastructure_failure(OperationalError("[Errno 111] ECONNREFUSED"))
     assert infrastructure_failure(BrokenPipeError(32, "Broken pipe"))
     assert not infrastructure_failure(KeyError("x"))
-
-
-class DeadConnection:
-    def ack_message(self, message):
-        raise BrokenPipeError(32, "Broken pipe")
-
-    requeue_message = ack_message
-
-
-def test_settling_a_message_on_a_dead_connection_does_not_raise(caplog):
-    consumer = EventConsumer("demandes", "demande_submitted")
-    consumer.queue_consumer = DeadConnection()
-    consumer.queue_spec = SimpleNamespace(name="notifier.on_demande_submitted")
-    consumer._ack(object())
-    consumer._requeue(object())
-    assert caplog.text.count("the broker delivers it again") == 2
