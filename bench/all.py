@@ -264,37 +264,19 @@ def http_section(stack: Stack, args) -> None:
 
 
 def rpc_load(stack: Stack, call, clients: int, seconds: float, warmup: float = 2) -> dict:
-    """Like board_bench.load, with one standalone RPC client per thread instead of HTTP."""
+    """board_bench.closed_loop with one standalone RPC client per thread instead of HTTP."""
     from nameko.standalone.rpc import ClusterRpcProxy
 
     config = {"AMQP_URI": stack.amqp_uri, "SERIALIZER": "json"}
     with ClusterRpcProxy(config, timeout=30) as rpc:
         person = rpc.identity.resolve_session(stack.token)["person"]
-    stop, samples, lock = threading.Event(), [], threading.Lock()
 
-    def client():
-        mine = []
-        with ClusterRpcProxy(config, timeout=60) as rpc:
-            while not stop.is_set():
-                started = time.perf_counter()
-                call(rpc, person)
-                mine.append((started, time.perf_counter()))
-        with lock:
-            samples.extend(mine)
+    def succeeded(rpc) -> bool:
+        call(rpc, person)  # an error ends the run: no call is expected to fail here
+        return True
 
-    workers = [threading.Thread(target=client) for _ in range(clients)]
-    for worker in workers:
-        worker.start()
-    time.sleep(warmup)
-    before, begin = stack.probe(), time.perf_counter()
-    time.sleep(seconds)
-    end, after = time.perf_counter(), stack.probe()
-    stop.set()
-    for worker in workers:
-        worker.join()
-    latencies = [e - s for s, e in samples if begin <= e <= end]
-    return {"latencies": latencies, "rate": len(latencies) / (end - begin),
-            "cpu": {k: v / (end - begin) for k, v in board_bench.cpu_used(before, after).items()}}
+    return board_bench.closed_loop(lambda: ClusterRpcProxy(config, timeout=60), succeeded, clients, seconds,
+                                   stack.probe, warmup)
 
 
 # --- logins and RPC under hashing ----------------------------------------------------------------
@@ -551,28 +533,9 @@ def documents_section(args) -> None:
                 f"trivial {trivial * 1000:.0f} ms", summary / trivial, "<= 2 x trivial", summary / trivial <= 2)
         document_id = internal.upload(samples.pdf(), kind="OTHER").json()["id"]
         idle = documents_bench.rpc_latencies(amqp_uri, document_id, args.idle_seconds)
-        stop, rendered, version, lock = threading.Event(), [0], [10_000], threading.Lock()
-
-        def render_loop():
-            with ClusterRpcProxy({"AMQP_URI": amqp_uri, "SERIALIZER": "json"}, timeout=120) as own:
-                while not stop.is_set():
-                    with lock:
-                        version[0] += 1
-                        mine = version[0]
-                    own.documents.render_summary(samples.snapshot(demande_id="dem-of-alice", version=mine),
-                                                 documents_bench.ALICE)
-                    rendered[0] += 1
-
-        renderers = [threading.Thread(target=render_loop) for _ in range(4)]
-        for thread in renderers:
-            thread.start()
-        time.sleep(1)
-        busy = documents_bench.rpc_latencies(amqp_uri, document_id, args.pdf_seconds)
-        stop.set()
-        for thread in renderers:
-            thread.join()
+        busy, rendered, _ = documents_bench.latencies_while_rendering(amqp_uri, document_id, args.pdf_seconds, 4)
         ratio = pct(busy, 99) / pct(idle, 99)
-        row(f"documents RPC get_document while PDFs render ({rendered[0]} PDFs)", lat(busy), f"idle {lat(idle)}",
+        row(f"documents RPC get_document while PDFs render ({rendered} PDFs)", lat(busy), f"idle {lat(idle)}",
             ratio, "p99 <= 3 x idle", ratio <= 3)
     finally:
         clean_up(processes, vhost, db_name)

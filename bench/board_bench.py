@@ -285,19 +285,21 @@ def cpu_used(before: dict[str, dict], after: dict[str, dict]) -> dict[str, float
 
 # --- load ---------------------------------------------------------------------------------------
 
-def load(url: str, params: dict, headers: dict, clients: int, seconds: float, probe=None, warmup: float = 2) -> dict:
-    """N Python threads, one HTTP session each, calling `url` back to back; the calls that end
+def closed_loop(connect, call, clients: int, seconds: float, probe=None, warmup: float = 2) -> dict:
+    """N Python threads, each with a connection of its own (`connect()`, a context manager),
+    calling `call(connection)` back to back (True when the call succeeded); the calls that end
     within the measured window (after the warm-up) count."""
     stop = threading.Event()
-    samples: list[tuple[float, float, int]] = []
+    samples: list[tuple[float, float, bool]] = []
     lock = threading.Lock()
 
     def client():
-        session, mine = requests.Session(), []
-        while not stop.is_set():
-            started = time.perf_counter()
-            status = session.get(url, params=params, headers=headers, timeout=60).status_code
-            mine.append((started, time.perf_counter(), status))
+        mine = []
+        with connect() as connection:
+            while not stop.is_set():
+                started = time.perf_counter()
+                succeeded = call(connection)
+                mine.append((started, time.perf_counter(), succeeded))
         with lock:
             samples.extend(mine)
 
@@ -313,11 +315,18 @@ def load(url: str, params: dict, headers: dict, clients: int, seconds: float, pr
     stop.set()
     for worker in workers:
         worker.join()
-    counted = [(s, e, status) for s, e, status in samples if begin <= e <= end]
-    latencies = [e - s for s, e, status in counted if status == 200]
-    return {"latencies": latencies, "errors": sum(1 for *_, status in counted if status != 200),
+    counted = [(s, e, ok) for s, e, ok in samples if begin <= e <= end]
+    latencies = [e - s for s, e, ok in counted if ok]
+    return {"latencies": latencies, "errors": sum(1 for *_, ok in counted if not ok),
             "rate": len(latencies) / (end - begin),
             "cpu": {k: v / (end - begin) for k, v in cpu_used(cpu_before, cpu_after).items()}}
+
+
+def load(url: str, params: dict, headers: dict, clients: int, seconds: float, probe=None, warmup: float = 2) -> dict:
+    """`closed_loop` over HTTP: one session per thread, GET `url`; a 200 is a success."""
+    return closed_loop(requests.Session,
+                       lambda session: session.get(url, params=params, headers=headers, timeout=60).status_code == 200,
+                       clients, seconds, probe, warmup)
 
 
 def serial(call, count: int) -> list[float]:
