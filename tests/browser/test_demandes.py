@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from playwright.sync_api import expect
 
 from documents_service import samples
-from e2e_helpers import Browser, accept_invitation, sign_up_company, sign_up_particulier, wait_account
+from e2e_helpers import Browser, accept_invitation, sign_up_company, sign_up_particulier, wait_account, wait_for
 
 IBAN = "FR7630006000011234567890189"
 BIC = "BNPAFRPPXXX"
@@ -364,10 +364,17 @@ def test_complement_messages_validation_and_proof(system, person):
     expect(page.locator(".entete-demande")).to_contain_text(re.compile("Demande validée|Justificatif de déconsignation disponible"))
     agent.shot("demande-validee")
 
-    # The client downloads the signed payment proof from « Mon suivi ».
-    page_c.goto(page_c.url.split("/demandes/")[0] + "/suivi?tab=VALIDATED")
-    row = page_c.get_by_role("row", name=re.compile(number))
-    proof = row.get_by_role("link", name=re.compile("^Justificatif PDF"))
+    # The client downloads the signed payment proof from « Mon suivi », once it is issued (right
+    # after the validation, out of the gestionnaire's call: NO-10 tells the client).
+    validated_tab = page_c.url.split("/demandes/")[0] + "/suivi?tab=VALIDATED"
+
+    def proof_link():
+        page_c.goto(validated_tab)
+        link = page_c.get_by_role("row", name=re.compile(number)).get_by_role("link", name=re.compile("^Justificatif PDF"))
+        return link if link.count() else None
+
+    proof = wait_for(proof_link, timeout=30)
+    assert proof is not None, "no « Justificatif PDF » link 30 s after the validation"
     expect(proof).to_be_visible()
     client.shot("suivi-validee-justificatif")
     pdf_at(page_c, proof.get_attribute("href"))

@@ -13,7 +13,7 @@ import uuid
 import pytest
 
 from documents_service import samples
-from e2e_helpers import Browser, accept_invitation, emails_to, plain_text, sign_up_company, wait_account, wait_email
+from e2e_helpers import Browser, accept_invitation, emails_to, plain_text, sign_up_company, wait_account, wait_email, wait_for
 
 SAISIE = {"legal_form": "SAS", "iban": "FR7630006000011234567890189", "bic": "BNPAFRPPXXX",
           "transfer_label": "Saisie 23/01234"}
@@ -209,8 +209,11 @@ def test_the_acceptance_loop(system, company, agent):
     assert history[-1]["by"] == "Anne Martin"
 
     # DM-7, DO-8: the board says so and the client downloads the signed proof.
-    board = client.get("/api/demandes", params={"tab": "VALIDATED", "number": number}).json()
-    assert [i["state_label"] for i in board["items"]] == ["Justificatif de déconsignation disponible"]
+    def board_labels():  # the proof is issued right after the validation, out of its call
+        board = client.get("/api/demandes", params={"tab": "VALIDATED", "number": number}).json()
+        return [i["state_label"] for i in board["items"]]
+
+    assert wait_for(lambda: board_labels() == ["Justificatif de déconsignation disponible"], timeout=30), board_labels()
     proof = client.get(f"/api/demandes/{demande_id}/proof.pdf")
     assert proof.status_code == 200, proof.text
     assert proof.content.startswith(b"%PDF") and b"/ByteRange" in proof.content

@@ -21,7 +21,7 @@ from .domain import catalogue, lifecycle, presentation
 from .document_rights import REVIEWABLE_STATES
 from .domain.fields import parse_date
 from .models import Message, Request
-from .pdfs import issue_missing_proof
+from .pdfs import ask_for_proof
 from .transitions import change_state
 from .views import iso, people_of_account, state_label, view
 
@@ -164,8 +164,9 @@ def _reason(value: Any, *, required: bool) -> str | None:
 
 
 def _decide(ctx: DemandesContext, person: Any, request_id: Any, target: str, *, reason: str | None = None,
-            check=None) -> Request:
-    """Locks the request, runs `check(request, documents)`, changes its state, commits."""
+            check=None, also=None) -> Request:
+    """Locks the request, runs `check(request, documents)`, changes its state, runs
+    `also(request)` in the same transaction (what must happen because of the change), commits."""
     actor = staff_actor(person)
     request = transmitted_request(ctx, request_id)
     lifecycle.transition(request.state, target, request.sens)  # refuse early, before asking documents
@@ -178,6 +179,8 @@ def _decide(ctx: DemandesContext, person: Any, request_id: Any, target: str, *, 
         ctx.session.rollback()
         raise Conflict(CHANGED_MEANWHILE)
     change_state(ctx, request, target, actor, reason=reason, **(extra or {}))
+    if also is not None:
+        also(request)
     try:
         ctx.session.commit()
     except StaleDataError:
@@ -219,10 +222,11 @@ def reject(ctx: DemandesContext, person: Any, request_id: Any, reason: Any) -> d
 
 
 def validate(ctx: DemandesContext, person: Any, request_id: Any) -> dict[str, Any]:
-    """→ VALIDATED once every document is reviewed conforme; then the signed payment proof is
-    issued (DO-8; its event brings the NO-10 e-mail). If the documents service cannot issue it
-    now, the request stays validated and the proof is issued at the next ask (issue_missing_proof
-    or the client's download): issuing is idempotent per request."""
+    """→ VALIDATED once every document is reviewed conforme. The signed payment proof (DO-8) is
+    asked for in the same transaction (pdfs.ask_for_proof) and issued right after, out of the
+    gestionnaire's call: rendering and signing take a while, and the documents service may be
+    away; its event brings the NO-10 e-mail and the board then shows « Justificatif de
+    déconsignation disponible »."""
     def all_conforming(request, documents):
         in_messages = message_attachments(ctx, request.id)
         client_documents = [d for d in documents if not d.get("generated") and d.get("status") == "attached"
@@ -236,10 +240,6 @@ def validate(ctx: DemandesContext, person: Any, request_id: Any) -> dict[str, An
             raise ValidationFailed(NON_CONFORMING_LEFT, {"documents": NON_CONFORMING_LEFT})
         return {}
 
-    request = _decide(ctx, person, request_id, lifecycle.VALIDATED, check=all_conforming)
-    try:
-        issue_missing_proof(ctx, request, person)
-    except Exception:  # the decision stands; the proof follows (logged for the operator)
-        logging.getLogger(__name__).exception("payment proof of %s not issued yet", request.id)
-        ctx.session.rollback()
+    request = _decide(ctx, person, request_id, lifecycle.VALIDATED, check=all_conforming,
+                      also=lambda validated: ask_for_proof(ctx, validated, person))
     return view(request)

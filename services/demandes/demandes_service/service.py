@@ -6,6 +6,7 @@ import os
 
 from nameko.timer import timer
 
+from consignations_shared.consumer import consume_command
 from consignations_shared.health import HealthEndpoints
 from consignations_shared.providers import Correlation, DatabaseSession, Outbox, ServiceClock
 from consignations_shared.rpc import TimedRpcProxy, rpc
@@ -102,6 +103,10 @@ class DemandesService(HealthEndpoints):
     @rpc
     def proof_document(self, person, demande_id):
         return pdfs.proof_document(self._context(), person, demande_id)
+
+    @consume_command(pdfs.PROOF_COMMAND)
+    def issue_payment_proof(self, envelope):
+        pdfs.issue_asked_proof(self._context(), envelope.payload)
 
     # --- for the documents service (AC-9, DM-9) ------------------------------------------------
     @rpc

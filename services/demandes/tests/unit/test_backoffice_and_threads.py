@@ -6,7 +6,7 @@ import pytest
 
 from consignations_shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from consignations_shared.testing import outbox_bodies
-from demandes_service import backoffice, board, drafts, submission, threads
+from demandes_service import backoffice, board, drafts, pdfs, submission, threads
 from demandes_service.domain import messaging, personal_data
 from demandes_service.models import Message, Request, RequestTransition
 
@@ -115,40 +115,60 @@ def test_complement_needs_a_flagged_document_and_lists_it_in_the_event(ctx, docu
     assert (last.by_role, last.by_name, last.reason) == ("GESTIONNAIRE", "Gaston Lagaffe", "Merci de renvoyer le RIB")
 
 
-def test_validation_needs_every_document_conforme_then_issues_the_proof(ctx, documents, people, submitted):
+def asked_proofs(ctx) -> list[dict]:
+    return [b["payload"] for b in outbox_bodies(ctx.session, "demandes." + pdfs.PROOF_COMMAND)]
+
+
+def test_validation_needs_every_document_conforme_then_asks_for_the_proof(ctx, documents, people, submitted):
     with pytest.raises(ValidationFailed) as unreviewed:
         backoffice.validate(ctx, AGENT, submitted["id"])
     assert "Rib" in unreviewed.value.message
     review(documents, submitted["id"], "non_conforme", "Flou")
     with pytest.raises(ValidationFailed):
         backoffice.validate(ctx, AGENT, submitted["id"])
+    assert asked_proofs(ctx) == []  # refused validations ask for nothing
     review(documents, submitted["id"], "conforme")
     done = backoffice.validate(ctx, AGENT, submitted["id"])
-    assert done["state"] == "VALIDATED" and done["proof_document_id"] == "proof-" + submitted["id"]
-    assert done["state_label"] == "Justificatif de déconsignation disponible"
-    kind, snapshot = documents.rendered[-1]
-    assert kind == "proof" and snapshot["state"] == "VALIDATED"
+    # Validated at once; the proof is asked for in the same transaction, not rendered in the call.
+    assert done["state"] == "VALIDATED" and done["proof_document_id"] is None
+    assert done["state_label"] == "Demande validée"
+    assert [kind for kind, _ in documents.rendered] == []
+    (asked,) = asked_proofs(ctx)
+    assert asked == {"demande_id": submitted["id"], "person": AGENT}
     with pytest.raises(Conflict):  # validated is final
         backoffice.validate(ctx, AGENT, submitted["id"])
+
+    pdfs.issue_asked_proof(ctx, asked)  # what the command's consumer does
+    kind, snapshot = documents.rendered[-1]
+    assert kind == "proof" and snapshot["state"] == "VALIDATED"
+    assert ctx.session.get(Request, submitted["id"]).proof_document_id == "proof-" + submitted["id"]
     row = board.board(ctx, people["alice"], {"tab": "VALIDATED"})["items"][0]
+    assert row["state_label"] == "Justificatif de déconsignation disponible"
     assert row["actions"] == ["detail", "duplicate", "summary", "proof"]
+    pdfs.issue_asked_proof(ctx, asked)  # delivered again: nothing more is issued
+    assert [kind for kind, _ in documents.rendered] == ["proof"]
 
 
-def test_a_validation_stands_when_the_proof_cannot_be_issued_yet(ctx, documents, people, submitted, monkeypatch):
+def test_a_proof_the_documents_service_cannot_issue_yet_is_asked_again(ctx, documents, people, submitted,
+                                                                       monkeypatch):
     review(documents, submitted["id"], "conforme")
+    backoffice.validate(ctx, AGENT, submitted["id"])
+    (asked,) = asked_proofs(ctx)
 
     def down(snapshot, person):
         raise ConnectionError("documents service unavailable")
 
     monkeypatch.setattr(documents, "issue_payment_proof", down)
-    done = backoffice.validate(ctx, AGENT, submitted["id"])
-    assert done["state"] == "VALIDATED" and done["proof_document_id"] is None
-    assert done["state_label"] == "Demande validée"
+    with pytest.raises(ConnectionError):  # the consumer retries the command with back-off
+        pdfs.issue_asked_proof(ctx, asked)
+    assert ctx.session.get(Request, submitted["id"]).proof_document_id is None
+    assert board.detail(ctx, people["alice"], submitted["id"])["state_label"] == "Demande validée"
     monkeypatch.undo()
-    from demandes_service import pdfs
-
+    # The client who asks for it meanwhile gets it issued (the same one the command would issue).
     assert pdfs.proof_document(ctx, people["alice"], submitted["id"])["kind"] == "PAYMENT_PROOF"
     assert ctx.session.get(Request, submitted["id"]).proof_document_id == "proof-" + submitted["id"]
+    pdfs.issue_asked_proof(ctx, asked)
+    assert [kind for kind, _ in documents.rendered] == ["proof"]
 
 
 def test_reject_needs_a_reason(ctx, people, submitted):
