@@ -45,14 +45,19 @@ def authorize_document(ctx: DemandesContext, request_id: Any, person: Any, actio
             return True
         if action == "write":
             request = request_to_act_on(ctx, who, request_id)
-            if request.state in WRITABLE_STATES:
-                return True
-            if request.state in REPLY_STATES and _thread_opened(ctx, request.id):
+            if client_may_add_documents(request.state, lambda: _thread_opened(ctx, request.id)):
                 return True
             raise Forbidden(LOCKED)
         raise Forbidden(PROFILE_CANNOT)
     finally:
         ctx.session.commit()
+
+
+def client_may_add_documents(state: str, thread_opened) -> bool:
+    """The client adds documents to a draft or a request awaiting a complement, and joins files to
+    their replies once the back office has written in the thread (MS-6). `thread_opened()` is only
+    asked when the state needs it."""
+    return state in WRITABLE_STATES or (state in REPLY_STATES and thread_opened())
 
 
 def _thread_opened(ctx: DemandesContext, request_id: str) -> bool:

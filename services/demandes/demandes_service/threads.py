@@ -15,7 +15,7 @@ from consignations_shared.errors import Conflict, Forbidden, NotFound, Validatio
 from .board import total_unread
 from .context import (Acting, DemandesContext, acting, load_request, request_to_read, staff_actor,
                       transmitted_request, visible_to)
-from .document_rights import REPLY_STATES, WRITABLE_STATES
+from .document_rights import client_may_add_documents
 from .domain import lifecycle, messaging, personal_data, reminders
 from .models import Message, MessageRead, Request
 from .transitions import CLIENT, GESTIONNAIRE, SYSTEM, Actor
@@ -159,7 +159,7 @@ def client_thread(ctx: DemandesContext, person: Any, request_id: Any) -> dict[st
     messages = thread(ctx, request.id, who.person_id, for_staff=False)
     can_reply = not who.read_only and any(m["author_role"] != CLIENT for m in messages)
     # A reply may carry files while the client may still add documents to the request (MS-6).
-    can_attach = can_reply and request.state in (*WRITABLE_STATES, *REPLY_STATES)
+    can_attach = can_reply and client_may_add_documents(request.state, lambda: True)  # can_reply: thread opened
     return {"demande_id": request.id, "number": request.number, "messages": messages, "can_reply": can_reply,
             "can_attach": can_attach, "max_attachments": MAX_ATTACHMENTS}
 

@@ -15,6 +15,8 @@ WIZARD_STEPS = (("structure", "Votre structure"), ("informations", "Vos informat
 PROFILE_LABELS = {"ADMINISTRATEUR": "Administrateur", "UTILISATEUR": "Utilisateur",
                   "CONSULTATION": "Consultation", "PARTICULIER": "Particulier"}
 ACCEPTED_FORMATS = "Formats acceptés : PNG, JPEG ou PDF. Taille maximale : 5 Mo par document."
+# The same formats for a file picker's `accept` (the documents service checks the content itself).
+ACCEPTED_FILE_TYPES = ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg"
 
 
 def _account_documents(person: dict, account_id: str) -> list[dict]:
@@ -38,6 +40,11 @@ def date_fr(value: str | None) -> str:
 @bp.app_template_global()
 def accepted_formats() -> str:
     return ACCEPTED_FORMATS
+
+
+@bp.app_template_global()
+def accepted_file_types() -> str:
+    return ACCEPTED_FILE_TYPES
 
 
 @bp.get("/espace")
