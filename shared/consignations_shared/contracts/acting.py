@@ -60,7 +60,7 @@ class ActingPerson(BaseModel):
         if not isinstance(data, dict):
             raise Unauthenticated()
         try:
-            person = cls.model_validate(data, strict=False)
+            person = cls.model_validate(data)
         except ValidationError:
             raise Unauthenticated() from None
         if person.is_staff and person.membership is not None:
