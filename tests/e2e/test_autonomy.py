@@ -29,7 +29,7 @@ import requests
 
 from documents_service import samples
 from e2e_helpers import (
-    Browser, accept_invitation, emails_to, new_agent, sign_up_company, submitted, wait_account, wait_for,
+    Browser, accept_invitation, emails_to, new_agent, sign_up_company, submitted, wait_account, wait_email, wait_for,
 )
 
 pytestmark = pytest.mark.autonomy
@@ -92,6 +92,7 @@ def scene(system):
         "subject_code": "FREE", "free_subject": "Titulaire du compte",
         "body": "Bonjour, pouvez-vous confirmer le titulaire du compte ?"})
     assert asked.status_code == 201, asked.text
+    wait_email(system, email, NEW_MESSAGE)  # counted before the notifier is frozen
     return SimpleNamespace(admin=admin, colleague=colleague, colleague_name="Paul Martin", agent=agent,
                            demande_id=demande_id, number=number, rib=rib)
 
