@@ -132,24 +132,30 @@ def summary_times(rpc, count: int, first_version: int) -> list[float]:
     return times
 
 
-def rpc_latencies(amqp_uri: str, document_id: str, seconds: float) -> list[float]:
-    from nameko.standalone.rpc import ClusterRpcProxy
-
+def timed_calls(call, seconds: float, pause: float = 0.01) -> list[float]:
+    """The duration of each `call()` made one after the other for `seconds`, `pause` apart."""
     latencies = []
-    with ClusterRpcProxy({"AMQP_URI": amqp_uri, "SERIALIZER": "json"}, timeout=30) as rpc:
-        deadline = time.perf_counter() + seconds
-        while time.perf_counter() < deadline:
-            started = time.perf_counter()
-            rpc.documents.get_document(document_id, ALICE)
-            latencies.append(time.perf_counter() - started)
-            time.sleep(0.01)
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        started = time.perf_counter()
+        call()
+        latencies.append(time.perf_counter() - started)
+        time.sleep(pause)
     return latencies
 
 
-def latencies_while_rendering(amqp_uri: str, document_id: str, seconds: float,
-                              renderers: int) -> tuple[list[float], int, float]:
-    """`rpc_latencies` while `renderers` clients keep asking for new summary versions: (latencies,
-    summaries rendered meanwhile, seconds measured)."""
+def rpc_latencies(amqp_uri: str, document_id: str, seconds: float) -> list[float]:
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    with ClusterRpcProxy({"AMQP_URI": amqp_uri, "SERIALIZER": "json"}, timeout=30) as rpc:
+        return timed_calls(lambda: rpc.documents.get_document(document_id, ALICE), seconds)
+
+
+def latencies_while_rendering(amqp_uri: str, document_id: str | None, seconds: float, renderers: int,
+                              measure=None) -> tuple[list[float], int, float]:
+    """`measure(seconds)` (default: `rpc_latencies` of get_document(`document_id`)) while
+    `renderers` clients keep asking for new summary versions: (latencies, summaries rendered
+    meanwhile, seconds measured)."""
     from documents_service import samples
     from nameko.standalone.rpc import ClusterRpcProxy
 
@@ -170,7 +176,7 @@ def latencies_while_rendering(amqp_uri: str, document_id: str, seconds: float,
     try:
         time.sleep(1)
         started = time.perf_counter()
-        busy = rpc_latencies(amqp_uri, document_id, seconds)
+        busy = (measure or (lambda s: rpc_latencies(amqp_uri, document_id, s)))(seconds)
         elapsed = time.perf_counter() - started
     finally:
         stop.set()

@@ -1,13 +1,19 @@
-"""Reading the development outbox as a person reads their mail (end-to-end tests)."""
+"""Reading the development outbox as a person reads their mail, and the steps several end-to-end
+modules share (sign-ups, a transmitted request, a gestionnaire)."""
 from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
+import uuid
 from email import message_from_bytes, policy
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import create_engine, text
+
+from documents_service import samples
 
 
 def wait_for(predicate, timeout=15.0):
@@ -175,3 +181,50 @@ def sign_up_particulier(system, email, password="Consign-2026!", last_name="Dupo
     token = link_token(wait_email(system, email, "Activation de compte"), "/activation")
     assert http.post(system.url("/api/activation"), json={"token": token}).status_code == 200
     return wait_account(Browser(system, email, password))
+
+
+# --- requests and the back office (a company's administrator files, a gestionnaire answers) ----
+
+SAISIE = {"legal_form": "SAS", "iban": "FR7630006000011234567890189", "bic": "BNPAFRPPXXX",
+          "transfer_label": "Saisie 23/01234"}
+
+
+def new_agent(system, password="Gestion-2026!"):
+    """A gestionnaire created by the operator command (BO-4), password chosen from the invitation."""
+    email = f"agent-{uuid.uuid4().hex[:8]}@caissedesdepots.example.com"
+    created = subprocess.run([sys.executable, "-m", "identity_service", "create-staff", "--email", email,
+                              "--first-name", "Anne", "--last-name", "Martin"],
+                             env=system.env, capture_output=True, text=True)
+    assert created.returncode == 0, created.stderr
+    return Browser(system, email, accept_invitation(system, email, password))
+
+
+def upload_rib(browser, demande_id, version=1):
+    uploaded = browser.post("/api/documents", files={"file": ("rib.pdf", samples.pdf(version), "application/pdf")},
+                            data={"owner_service": "demandes", "owner_id": demande_id, "kind": "RIB"})
+    assert uploaded.status_code == 201, uploaded.text
+    attached = browser.post(f"/api/documents/{uploaded.json()['id']}/attach")
+    assert attached.status_code == 200, attached.text
+    return uploaded.json()["id"]
+
+
+def draft(browser):
+    created = browser.post("/api/demandes", json={"procedure_code": "SAISIE_IMMO_D"})
+    assert created.status_code == 201, created.text
+    demande_id = created.json()["id"]
+    values = {**SAISIE, "company_name": browser.company_name, "account_holder": browser.company_name}
+    saved = browser.put(f"/api/demandes/{demande_id}/informations", json={"values": values, "complete": True})
+    assert saved.status_code == 200, saved.text
+    return demande_id
+
+
+def submitted(browser):
+    """A « saisie immobilière » (débiteur saisi) transmitted, with its RIB: (id, number, RIB id)."""
+    demande_id = draft(browser)
+    rib = upload_rib(browser, demande_id)
+    confirmed = browser.post(f"/api/demandes/{demande_id}/justificatifs/confirm")
+    assert confirmed.status_code == 200, confirmed.text
+    sent = browser.post(f"/api/demandes/{demande_id}/submit")
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["state"] == "SUBMITTED"
+    return demande_id, sent.json()["number"], rib

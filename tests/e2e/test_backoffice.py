@@ -6,17 +6,16 @@ payment proof; another request is rejected with a reason — then the authorisat
 e-mail is read from the outbox. One company and one gestionnaire per module (the e2e suites
 share two cores)."""
 import re
-import subprocess
-import sys
 import uuid
 
 import pytest
 
 from documents_service import samples
-from e2e_helpers import Browser, accept_invitation, emails_to, plain_text, sign_up_company, wait_account, wait_email, wait_for
+from e2e_helpers import (
+    SAISIE, Browser, accept_invitation, draft, emails_to, new_agent, plain_text, sign_up_company, submitted,
+    wait_account, wait_email, wait_for,
+)
 
-SAISIE = {"legal_form": "SAS", "iban": "FR7630006000011234567890189", "bic": "BNPAFRPPXXX",
-          "transfer_label": "Saisie 23/01234"}
 RIB_LABEL = "Relevé d'identité bancaire (RIB)"
 RIB_REASON = "RIB illisible : merci de transmettre un RIB récent et complet."
 NEW_MESSAGE = "Nouveau message sur votre espace Consignations.fr"
@@ -46,43 +45,7 @@ def company(system):
 @pytest.fixture(scope="module")
 def agent(system):
     """A gestionnaire created by the operator command (BO-4), password chosen from the invitation."""
-    email = f"agent-{uuid.uuid4().hex[:8]}@caissedesdepots.example.com"
-    created = subprocess.run([sys.executable, "-m", "identity_service", "create-staff", "--email", email,
-                              "--first-name", "Anne", "--last-name", "Martin"],
-                             env=system.env, capture_output=True, text=True)
-    assert created.returncode == 0, created.stderr
-    return Browser(system, email, accept_invitation(system, email, "Gestion-2026!"))
-
-
-def upload_rib(browser, demande_id, version=1):
-    uploaded = browser.post("/api/documents", files={"file": ("rib.pdf", samples.pdf(version), "application/pdf")},
-                            data={"owner_service": "demandes", "owner_id": demande_id, "kind": "RIB"})
-    assert uploaded.status_code == 201, uploaded.text
-    attached = browser.post(f"/api/documents/{uploaded.json()['id']}/attach")
-    assert attached.status_code == 200, attached.text
-    return uploaded.json()["id"]
-
-
-def draft(browser):
-    created = browser.post("/api/demandes", json={"procedure_code": "SAISIE_IMMO_D"})
-    assert created.status_code == 201, created.text
-    demande_id = created.json()["id"]
-    values = {**SAISIE, "company_name": browser.company_name, "account_holder": browser.company_name}
-    saved = browser.put(f"/api/demandes/{demande_id}/informations", json={"values": values, "complete": True})
-    assert saved.status_code == 200, saved.text
-    return demande_id
-
-
-def submitted(browser):
-    """A « saisie immobilière » (débiteur saisi) transmitted, with its RIB: (id, number, RIB id)."""
-    demande_id = draft(browser)
-    rib = upload_rib(browser, demande_id)
-    confirmed = browser.post(f"/api/demandes/{demande_id}/justificatifs/confirm")
-    assert confirmed.status_code == 200, confirmed.text
-    sent = browser.post(f"/api/demandes/{demande_id}/submit")
-    assert sent.status_code == 200, sent.text
-    assert sent.json()["state"] == "SUBMITTED"
-    return demande_id, sent.json()["number"], rib
+    return new_agent(system)
 
 
 def error(reply, status):
