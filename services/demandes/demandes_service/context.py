@@ -93,7 +93,8 @@ def acting(ctx: DemandesContext, person: Any) -> Acting:
         raise Forbidden(NO_ACCOUNT)
     if who.membership is None:
         if who.profile in ("ENTREPRISE", "PARTICULIER"):
-            # Signed up a moment ago: the account opens when identity's event arrives (AC-1, AC-8).
+            # Signed up a moment ago: the account is opened by accounts, and its member_changed has
+            # not reached identity yet (AC-1, AC-8).
             raise Conflict(ACCOUNT_PENDING, None, "account_pending")
         raise Forbidden(NO_ACCOUNT)
     membership = who.membership
@@ -104,7 +105,8 @@ def acting(ctx: DemandesContext, person: Any) -> Acting:
     return Acting(person_id=who.id, account_id=membership.account_id, account_kind=membership.account_kind,
                   profile=membership.profile, can_submit=membership.can_submit, name=name,
                   email=(known or {}).get("email") or who.email,
-                  company_name=members.company_name_of(ctx.session, membership.account_id))
+                  company_name=known["company_name"] if known is not None
+                  else members.company_name_of(ctx.session, membership.account_id))
 
 
 def acting_with_colleagues(ctx: DemandesContext, person: Any) -> tuple[Acting, dict[str, dict]]:
