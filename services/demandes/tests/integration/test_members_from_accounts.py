@@ -90,3 +90,10 @@ def test_changes_of_members_reach_demandes_and_the_acting_person(system, rpc, am
         rpc.identity.resolve_session(token)
     with pytest.raises(Forbidden):  # and a membership sent after the deletion gives no access
         rpc.demandes.create_draft({**stale, "membership": None}, "SAISIE_IMMO_D")
+
+    # what a fresh instance would rebuild from is what the events left in the read model
+    snapshot = rpc.accounts.members_snapshot(0, 500)["items"]
+    with Session(system) as session:
+        held = {m.person_id: (m.revision, m.status, m.can_submit, m.last_name)
+                for m in session.query(Member).filter(Member.account_id == snapshot[0]["account_id"])}
+    assert held == {r["person_id"]: (r["revision"], r["status"], r["can_submit"], r["last_name"]) for r in snapshot}
