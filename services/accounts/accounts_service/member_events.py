@@ -11,7 +11,10 @@ nothing published (the welcome page seen, a mobile number) publishes nothing.
 Why one global sequence rather than a counter per member: `members_snapshot` pages by revision, and
 a page must never skip a change committed late. The sequence's row is taken by UPDATE and stays
 locked until the change commits, so changes commit in the order of their numbers: once a reader
-has seen number n, every change numbered below n is committed and visible."""
+has seen number n, every change numbered below n is committed and visible. Membership changes are
+rare and short, so serialising them on that row costs nothing noticeable; should two transactions
+ever deadlock on it (PostgreSQL picks a victim), the victim answers 503 or its event is retried
+like any database failure (db.database_unavailable)."""
 from __future__ import annotations
 
 from typing import Any

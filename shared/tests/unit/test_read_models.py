@@ -119,3 +119,20 @@ def test_readiness_waits_for_every_read_model(monkeypatch):
     status.done("members")
     assert Service(status)._readiness()["status"] == "ready"
     assert "read_models" not in Service()._readiness()["checks"]  # a service without read models
+
+
+def test_the_operator_command_rebuilds_even_a_model_already_built(sessions, monkeypatch, capsys):
+    import consignations_shared.read_models as read_models
+
+    snapshot = Snapshot([record("p1", 4, can_submit=False)])
+    monkeypatch.setattr(read_models, "snapshot_caller", lambda amqp_uri, timeout, model: snapshot)
+    url = str(sessions.kw["bind"].url)
+    with sessions() as session:
+        read_models.mark_built(session, MODEL.name, 0, datetime(2026, 1, 1, tzinfo=timezone.utc))
+        session.commit()
+    settings = type("Settings", (), {"database_url": url, "amqp_uri": "amqp://", "rpc_timeout": 1.0})()
+    command = read_models.rebuild_command("svc", MODEL)
+    assert command(settings, ["unexpected"]) == 2
+    assert command(settings, []) == 0
+    assert rows(sessions) == {"p1": (4, False)}
+    assert "people_model: 1 records from accounts.members_snapshot" in capsys.readouterr().out
