@@ -6,7 +6,8 @@ Every use case's changes go through the session, so the rule lives in one place:
 hook on the session (`track`) finds the members whose published fields changed (or that are new),
 and the members of every account whose kind, status or name changed; each gets the next number of
 the global change sequence as its `revision` and one event in the outbox. A change that touches
-nothing published (the welcome page seen, a mobile number) publishes nothing.
+nothing published (the welcome page seen, a mobile number) publishes nothing. Members and accounts
+are therefore changed through their ORM objects only: a Core UPDATE would bypass the hook.
 
 Why one global sequence rather than a counter per member: `members_snapshot` pages by revision, and
 a page must never skip a change committed late. The sequence's row is taken by UPDATE and stays
