@@ -1,5 +1,8 @@
 """Liveness and readiness (SPEC GW-5) for every service: HTTP on the service's own port + RPC;
-and its Prometheus metrics (`/metrics`, consignations_shared.metrics)."""
+and its Prometheus metrics (`/metrics`, consignations_shared.metrics).
+
+A service with read models (consignations_shared.read_models) declares them as its `read_models`
+dependency: it is not ready while one of them is still being rebuilt from its owner."""
 from __future__ import annotations
 
 import json
@@ -65,4 +68,9 @@ class HealthEndpoints:
         broker_ok, broker_detail = check_broker(self.health_settings.amqp_uri)
         checks = {"database": db_detail, "broker": broker_detail}
         ok = db_ok and broker_ok
+        read_models = getattr(self, "read_models", None)
+        if read_models is not None:
+            pending = read_models.pending()
+            checks["read_models"] = "ok" if not pending else "rebuilding: " + ", ".join(pending)
+            ok = ok and not pending
         return {"service": self.name, "status": "ready" if ok else "not_ready", "checks": checks}

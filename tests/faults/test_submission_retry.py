@@ -46,7 +46,7 @@ def test_a_retry_that_meets_the_first_call_committing_gets_its_answer(ctx, engin
             monkeypatch.setattr(submission, "_replay", replay)
             with Session(engine, expire_on_commit=False) as other:
                 first.update(submission.submit(DemandesContext(
-                    session=other, outbox=OutboxWriter("demandes", clock=clock), clock=clock, accounts=accounts,
+                    session=other, outbox=OutboxWriter("demandes", clock=clock), clock=clock,
                     documents=documents), alice, request_id, key))
             monkeypatch.setattr(submission, "_replay", first_call_commits_meanwhile)
         return answer

@@ -1,9 +1,10 @@
 """IDOR through the gateway and straight over RPC (issue 10): every service that holds a client's
 resources is called with the acting person's real identity (what the gateway resolves from the
 session and sends) and another company's identifiers. The services decide who acts from that
-identity and their own records — the account and the profile come from the accounts service,
-never from ids or fields sent by the client — so each call is refused as if the resource did not
-exist (404), or for want of the right (403), and nothing changes."""
+identity and their own records — the account and the profile come from the accounts service
+(directly, or as the membership identity resolved from its events), never from ids or fields sent
+by the client — so each call is refused as if the resource did not exist (404), or for want of
+the right (403), and nothing changes."""
 from __future__ import annotations
 
 import pytest
@@ -87,7 +88,8 @@ def test_every_service_refuses_another_companys_resources_over_rpc(world, rpc, a
 
 def test_a_forged_profile_or_account_in_the_identity_changes_nothing(world, rpc):
     """The profile and account the client could claim are ignored: the accounts service reads
-    the membership of the person id (an Utilisateur stays an Utilisateur)."""
+    the membership of the person id, demandes the membership identity resolved for the session
+    (an Utilisateur stays an Utilisateur)."""
     me = {**world.person("utilisateur"), "profile": "ADMINISTRATEUR", "account_id": world.targets["account_id"]}
     for method, args in (("list_members", (me,)), ("fiche", (me,)),
                          ("update_member", (me, world.targets["person_id"], {"last_name": "Pirate"}))):

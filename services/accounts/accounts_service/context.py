@@ -37,6 +37,11 @@ class AccountsContext:
     identity: IdentityPort | None = None
     documents: DocumentsPort | None = None
 
+    def __post_init__(self):
+        from .member_events import track
+
+        track(self.session, self.outbox)  # every change of a membership publishes member_changed
+
 
 @dataclass
 class Acting:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -64,3 +64,17 @@ class AccountMember(Base):
     deletion_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # AC-6
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     valid_until: Mapped[date | None] = mapped_column(Date)
+    # The number of the last change of this membership (member_events.py): taken from the one
+    # global sequence below, so it grows with every change and orders `members_snapshot`.
+    revision: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0, index=True)
+
+
+class MemberChangeSequence(Base):
+    """One row: the number of the last change of any membership (accounts.member_changed). Taken
+    by UPDATE, its row stays locked until the change commits, so changes commit in the order of
+    their numbers and a snapshot paged by revision misses none."""
+
+    __tablename__ = "member_change_sequence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)

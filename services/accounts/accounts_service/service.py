@@ -7,7 +7,7 @@ from consignations_shared.health import HealthEndpoints
 from consignations_shared.providers import Correlation, DatabaseSession, Outbox, ServiceClock
 from consignations_shared.rpc import TimedRpcProxy, rpc
 
-from . import members, opening, wizard
+from . import member_events, members, opening, wizard
 from .context import AccountsContext
 from .domain import referentials
 
@@ -29,10 +29,12 @@ class AccountsService(HealthEndpoints):
     # --- events --------------------------------------------------------------------------------
     @consume_event("identity", "signup_verified")
     def on_signup_verified(self, envelope):
+        member_events.track(self.db, self.outbox)
         opening.open_draft_account(self.db, envelope, self.clock, self.outbox)
 
     @consume_event("identity", "account_activated")
     def on_account_activated(self, envelope):
+        member_events.track(self.db, self.outbox)
         opening.on_account_activated(self.db, envelope, self.clock, self.outbox)
 
     # --- reference data -----------------------------------------------------------------------
@@ -47,6 +49,12 @@ class AccountsService(HealthEndpoints):
     @rpc
     def directories(self, account_ids):
         return opening.directories(self.db, account_ids)
+
+    @rpc
+    def members_snapshot(self, after_revision=0, limit=500):
+        """Every membership as accounts.member_changed carries it, paged by revision, to rebuild
+        the read models of the other services (consignations_shared.read_models)."""
+        return member_events.members_snapshot(self.db, after_revision, limit)
 
     # --- wizard (AC-1) -------------------------------------------------------------------------
     @rpc

@@ -1,5 +1,5 @@
 """« Mon suivi » (SPEC DM-7): one tab of the person's requests, filtered, sorted and paginated in
-the database, with the owners' names (accounts service, one call) and the unread message counts
+the database, with the owners' names (read model of accounts' events) and the unread message counts
 (MS-4) of the page; and the detail of one request (DM-8)."""
 from __future__ import annotations
 
@@ -146,7 +146,7 @@ def unread_counts(ctx: DemandesContext, person_id: str, request_ids: list[str], 
 
 def board(ctx: DemandesContext, person: Any, raw_query: Any) -> dict[str, Any]:
     query = parse_query(raw_query)
-    who, people = acting_with_colleagues(ctx, person)  # one call to accounts, then one transaction
+    who, people = acting_with_colleagues(ctx, person)  # one transaction, names from the read model
     date_column_name, date_label = presentation.TAB_DATE[query.tab]
     date_column = getattr(Request, date_column_name)
     tab_states = [s for s, t in lifecycle.TABS.items() if t == query.tab]

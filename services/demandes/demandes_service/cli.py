@@ -4,6 +4,9 @@
                every request awaiting a complement or funds for N / M days (defaults from
                DEMANDES_REMINDER_FIRST_AFTER_DAYS / DEMANDES_REMINDER_SECOND_AFTER_DAYS); a
                reminder is never posted twice, whoever runs it (the service's timer does too)
+    rebuild-read-models
+               rebuild the members read model from accounts.members_snapshot now (safe beside a
+               running service: a record replaces only an older revision)
 """
 from __future__ import annotations
 
@@ -15,8 +18,9 @@ import sys
 from consignations_shared.clock import SystemClock
 from consignations_shared.db import make_sessionmaker
 from consignations_shared.outbox import OutboxWriter
+from consignations_shared.read_models import rebuild_command
 
-from . import threads
+from . import members, threads
 from .context import DemandesContext
 from .domain import reminders
 
@@ -52,4 +56,4 @@ def post_reminders(settings, argv: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"reminders": post_reminders}
+COMMANDS = {"reminders": post_reminders, "rebuild-read-models": rebuild_command("demandes", members.MODEL)}

@@ -1,7 +1,9 @@
 """What the demandes use cases need, and who is acting (DM-9).
 
-The acting person is the identity the gateway resolved from the session; their client account and
-profile come from the accounts service (`my_profile`), never from ids sent by the client."""
+The acting person is the identity the gateway resolved from the session, validated on entry as an
+ActingPerson: their client account, profile and submit right are its `membership` (identity's read
+model of the accounts service's events), never ids sent by the client nor a call to accounts. Names
+of people come from demandes' own read model of those events (members.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,23 +14,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consignations_shared.clock import Clock
-from consignations_shared.errors import Forbidden, NotFound
+from consignations_shared.contracts.acting import ActingPerson
+from consignations_shared.errors import Conflict, Forbidden, NotFound
 from consignations_shared.outbox import OutboxWriter
 
+from . import members
 from .domain.lifecycle import DRAFT, PARIS, REJECTED, VALIDATED
 from .models import Request
 
 NO_ACCOUNT = "Aucun compte client n'est associé à votre accès."
+ACCOUNT_PENDING = "Votre compte client est en cours de création. Veuillez réessayer dans quelques instants."
 READ_ONLY = "Votre profil « Consultation » ne permet pas de créer ni de modifier une demande."
 UNKNOWN_REQUEST = "Cette demande est introuvable."
-
-
-class AccountsPort(Protocol):
-    def my_profile(self, person: dict) -> dict: ...
-
-    def directories(self, account_ids: list[str]) -> dict[str, dict]: ...
-
-    def my_profile_and_colleagues(self, person: dict) -> dict: ...
 
 
 class DocumentsPort(Protocol):
@@ -44,7 +41,6 @@ class DemandesContext:
     session: Session
     outbox: OutboxWriter
     clock: Clock
-    accounts: AccountsPort | None = None
     documents: DocumentsPort | None = None
 
     def today(self) -> date:
@@ -89,38 +85,40 @@ class Acting:
 
 
 def acting(ctx: DemandesContext, person: Any) -> Acting:
-    """The acting client and their account, as the accounts service knows them (it refuses
-    strangers, deleted people and accounts still being opened with its own French messages)."""
-    _require_client(person)
-    return _acting_from(person, ctx.accounts.my_profile(person))
+    """The acting client and their account, from the acting person's membership (gestionnaires and
+    people in no account are refused, and a sign-up whose account is still being opened is told
+    so, with the accounts service's own French messages)."""
+    who = ActingPerson.from_wire(person)
+    if who.is_staff:
+        raise Forbidden(NO_ACCOUNT)
+    if who.membership is None:
+        if who.profile in ("ENTREPRISE", "PARTICULIER"):
+            # Signed up a moment ago: the account is opened by accounts, and its member_changed has
+            # not reached identity yet (AC-1, AC-8).
+            raise Conflict(ACCOUNT_PENDING, None, "account_pending")
+        raise Forbidden(NO_ACCOUNT)
+    membership = who.membership
+    known = members.person(ctx.session, who.id)
+    if known is not None and known["account_id"] != membership.account_id:
+        known = None
+    name = full_name(known) or full_name({"first_name": who.first_name, "last_name": who.last_name})
+    return Acting(person_id=who.id, account_id=membership.account_id, account_kind=membership.account_kind,
+                  profile=membership.profile, can_submit=membership.can_submit, name=name,
+                  email=(known or {}).get("email") or who.email,
+                  company_name=known["company_name"] if known is not None
+                  else members.company_name_of(ctx.session, membership.account_id))
 
 
 def acting_with_colleagues(ctx: DemandesContext, person: Any) -> tuple[Acting, dict[str, dict]]:
-    """`acting` and {person_id: person} of the same account, in one call to the accounts service
-    (the board shows each request's owner)."""
-    _require_client(person)
-    answer = ctx.accounts.my_profile_and_colleagues(person)
-    return _acting_from(person, answer["me"]), {p["person_id"]: p for p in answer["people"]}
-
-
-def _require_client(person: Any) -> None:
-    if not isinstance(person, dict) or not person.get("id") or person.get("is_staff"):
-        raise Forbidden(NO_ACCOUNT)
-
-
-def _acting_from(person: dict, profile: dict) -> Acting:
-    person_id = person["id"]
-    if str(profile.get("person_id")) != str(person_id) or not profile.get("account_id"):
-        raise Forbidden(NO_ACCOUNT)
-    return Acting(person_id=str(person_id), account_id=str(profile["account_id"]),
-                  account_kind=profile.get("account_kind"), profile=profile.get("profile"),
-                  can_submit=profile.get("can_submit") is not False,
-                  name=full_name(profile), email=profile.get("email"), company_name=profile.get("company_name"))
+    """`acting` and {person_id: person} of the same account (the board shows each request's
+    owner), from the read model."""
+    who = acting(ctx, person)
+    return who, members.people_of_account(ctx.session, who.account_id)
 
 
 def full_name(person: dict | None) -> str:
     """« Élodie Dupont » from a person's first and last names; without names, what the accounts
-    service shows instead (`display_name`, e.g. « Administrateur du compte »); empty when unknown."""
+    service publishes instead (`display_name`, e.g. « Administrateur du compte »); empty when unknown."""
     if not isinstance(person, dict):
         return ""
     named = " ".join(p for p in (person.get("first_name"), person.get("last_name")) if p)

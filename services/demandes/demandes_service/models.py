@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, Numeric, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -116,3 +116,25 @@ class MessageRead(Base):
     message_id: Mapped[str] = mapped_column(ForeignKey("messages.id"), primary_key=True)
     person_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Member(Base):
+    """Read model of accounts.member_changed (members.py): the people of the client accounts as the
+    accounts service last published them, kept at their highest revision. Owners' and colleagues'
+    names, reassignment candidates and the summary's owner come from here, not from a call."""
+
+    __tablename__ = "members"
+
+    person_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    account_id: Mapped[str] = mapped_column(String(36), index=True)
+    account_kind: Mapped[str] = mapped_column(String(20))
+    account_status: Mapped[str] = mapped_column(String(20))
+    company_name: Mapped[str | None] = mapped_column(String(120))
+    profile: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))  # invited | active | deleted
+    can_submit: Mapped[bool] = mapped_column(Boolean)
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))
+    display_name: Mapped[str | None] = mapped_column(String(210))
+    email: Mapped[str | None] = mapped_column(String(254))

@@ -47,7 +47,6 @@ def reassign(ctx: DemandesContext, person: Any, request_id: Any, new_owner_id: A
     if request.owner_person_id == new_owner_id:
         raise Conflict(ALREADY_OWNER)
     version = request.version
-    ctx.session.commit()  # nothing held while the accounts service answers
     people = people_of_account(ctx, who.account_id)
     target = people.get(new_owner_id)
     if target is None or target["status"] != "active":

@@ -8,6 +8,7 @@ from typing import Any
 
 from consignations_shared.errors import Conflict
 
+from . import members
 from .context import DemandesContext, acting, full_name, load_request, request_to_read
 from .domain import catalogue, lifecycle, presentation
 from .models import Request
@@ -41,12 +42,13 @@ def snapshot(ctx: DemandesContext, request: Request, documents: list[dict], owne
 
 
 def request_snapshot(ctx: DemandesContext, request: Request) -> dict[str, Any]:
-    """The snapshot with the owner's name and the documents, asked of their services."""
-    ctx.session.commit()  # nothing held while other services answer
-    directory = ctx.accounts.directories([request.account_id]).get(request.account_id) or {}
-    owner = next((p for p in directory.get("people", []) if p["person_id"] == request.owner_person_id), None)
+    """The snapshot with the owner's name (read model of accounts' events) and the documents,
+    asked of the documents service."""
+    owner = members.person(ctx.session, request.owner_person_id)
+    company_name = members.company_name_of(ctx.session, request.account_id)
+    ctx.session.commit()  # nothing held while the documents service answers
     documents = ctx.documents.documents_of_owner("demandes", request.id)
-    return snapshot(ctx, request, documents, owner, directory.get("company_name"))
+    return snapshot(ctx, request, documents, owner, company_name)
 
 
 def summary_document(ctx: DemandesContext, person: Any, request_id: Any) -> dict[str, Any]:

@@ -6,12 +6,13 @@ import os
 
 from nameko.timer import timer
 
-from consignations_shared.consumer import consume_command
+from consignations_shared.consumer import consume_command, consume_event
 from consignations_shared.health import HealthEndpoints
 from consignations_shared.providers import Correlation, DatabaseSession, Outbox, ServiceClock
+from consignations_shared.read_models import ReadModels
 from consignations_shared.rpc import TimedRpcProxy, rpc
 
-from . import backoffice, board, document_rights, drafts, ownership, pdfs, submission, threads
+from . import backoffice, board, document_rights, drafts, members, ownership, pdfs, submission, threads
 from . import procedures as catalogue_views
 from .cli import reminder_delays
 from .context import DemandesContext
@@ -26,12 +27,16 @@ class DemandesService(HealthEndpoints):
     db = DatabaseSession()
     outbox = Outbox()
     clock = ServiceClock()
-    accounts = TimedRpcProxy("accounts")
     documents = TimedRpcProxy("documents")
+    read_models = ReadModels(members.MODEL)  # /health/ready waits for its rebuild
 
     def _context(self) -> DemandesContext:
-        return DemandesContext(session=self.db, outbox=self.outbox, clock=self.clock, accounts=self.accounts,
-                               documents=self.documents)
+        return DemandesContext(session=self.db, outbox=self.outbox, clock=self.clock, documents=self.documents)
+
+    # --- read model of accounts' members (issue 15) ---------------------------------------------
+    @consume_event("accounts", "member_changed")
+    def on_member_changed(self, envelope):
+        members.on_member_changed(self.db, envelope, self.clock)
 
     # --- catalogue (DM-1) ----------------------------------------------------------------------
     @rpc

@@ -6,6 +6,7 @@ from typing import Any
 
 from consignations_shared.clock import as_utc
 
+from . import members
 from .context import Acting, DemandesContext, full_name
 from .domain import catalogue, lifecycle, presentation
 from .models import Request
@@ -16,9 +17,8 @@ def iso(moment) -> str | None:
 
 
 def people_of_account(ctx: DemandesContext, account_id: str) -> dict[str, dict]:
-    """{person_id: person} of one client account, from the accounts service (one call)."""
-    directory = ctx.accounts.directories([account_id]).get(account_id) or {}
-    return {p["person_id"]: p for p in directory.get("people", [])}
+    """{person_id: person} of one client account, from the read model of accounts' events."""
+    return members.people_of_account(ctx.session, account_id)
 
 
 def may_act_on(who: Acting, request: Request) -> bool:

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 RIGHTS_UNAVAILABLE = ("Le contrôle de vos droits d'accès est momentanément indisponible. "
                       "Veuillez réessayer dans quelques instants.")
-PERSON_KEYS = ("id", "email", "profile", "is_staff", "first_name", "last_name", "session_id")
+PERSON_KEYS = ("id", "email", "profile", "is_staff", "first_name", "last_name", "session_id", "membership")
 
 
 @dataclass

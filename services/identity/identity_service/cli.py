@@ -4,6 +4,9 @@
                   agent receives the invitation e-mail (link + confidential password, 48 hours)
     audit         [--kind K] [--email E] [--person ID] [--since ISO-DATE] [--limit N]
                   security events, newest first, one JSON object per line
+    rebuild-read-models
+                  rebuild the memberships read model from accounts.members_snapshot now (safe
+                  beside a running service: a record replaces only an older revision)
 """
 from __future__ import annotations
 
@@ -17,7 +20,9 @@ from consignations_shared.db import make_sessionmaker
 from consignations_shared.errors import DomainError
 from consignations_shared.outbox import OutboxWriter
 
-from . import audit, invitations
+from consignations_shared.read_models import rebuild_command
+
+from . import audit, invitations, memberships
 from .context import IdentityContext
 from .domain.passwords import PasswordHasher
 from .providers import load_secret_key
@@ -66,4 +71,5 @@ def show_audit(settings, argv: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"create-staff": create_staff, "audit": show_audit}
+COMMANDS = {"create-staff": create_staff, "audit": show_audit,
+            "rebuild-read-models": rebuild_command("identity", memberships.MODEL)}

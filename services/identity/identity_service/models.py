@@ -162,3 +162,22 @@ class SecurityEvent(Base):
     actor_id: Mapped[str | None] = mapped_column(String(36))
     detail: Mapped[dict | None] = mapped_column(JSON)
     correlation_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class Membership(Base):
+    """Read model of accounts.member_changed (memberships.py): the person's place in a client
+    account as the accounts service last published it, kept at its highest revision. It fills the
+    `membership` of the acting person that `resolve_session` answers (ActingPerson)."""
+
+    __tablename__ = "memberships"
+
+    person_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    account_id: Mapped[str] = mapped_column(String(36))
+    account_kind: Mapped[str] = mapped_column(String(20))
+    account_status: Mapped[str] = mapped_column(String(20))
+    profile: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))  # invited | active | deleted
+    can_submit: Mapped[bool] = mapped_column(Boolean)
+    first_name: Mapped[str | None] = mapped_column(String(100))
+    last_name: Mapped[str | None] = mapped_column(String(100))

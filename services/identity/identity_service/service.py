@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from nameko.timer import timer
 
+from consignations_shared.consumer import consume_event
 from consignations_shared.health import HealthEndpoints
 from consignations_shared.providers import Correlation, DatabaseSession, Outbox, ServiceClock
+from consignations_shared.read_models import ReadModels
 from consignations_shared.rpc import rpc
 
-from . import access, invitations, login, particulier, password_flows, sessions, signup
+from . import access, invitations, login, memberships, particulier, password_flows, sessions, signup
 from .context import IdentityContext
 from .providers import Credentials
 
@@ -20,6 +22,7 @@ class IdentityService(HealthEndpoints):
     outbox = Outbox()
     clock = ServiceClock()
     credentials = Credentials()
+    read_models = ReadModels(memberships.MODEL)  # /health/ready waits for its rebuild
 
     def _context(self) -> IdentityContext:
         return IdentityContext(
@@ -27,6 +30,11 @@ class IdentityService(HealthEndpoints):
             hasher=self.credentials.hasher, secret_key=self.credentials.secret_key,
             lockout=self.credentials.lockout,
         )
+
+    # --- read model of accounts' memberships (issue 15) ---------------------------------------
+    @consume_event("accounts", "member_changed")
+    def on_member_changed(self, envelope):
+        memberships.on_member_changed(self.db, envelope, self.clock, self.outbox)
 
     # --- captcha and company sign-up (ID-2..ID-4) ----------------------------------------------
     @rpc

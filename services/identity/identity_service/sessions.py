@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy import select, update
 
 from consignations_shared.clock import as_utc
+from consignations_shared.contracts.acting import ActingPerson
 from consignations_shared.errors import NotFound, Unauthenticated
 
 from . import audit
 from .context import IdentityContext, token_hash
+from .memberships import membership_of
 from .models import Person, Session
 
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -29,6 +31,21 @@ def person_view(person: Person) -> dict[str, Any]:
         "first_name": person.first_name, "last_name": person.last_name,
         "is_staff": person.is_staff, "valid_until": as_utc(person.valid_until).isoformat(),
     }
+
+
+def acting_person_view(ctx: IdentityContext, person: Person, session_id: str) -> dict[str, Any]:
+    """The acting person of a session as every service reads it (ActingPerson, validated here),
+    with their membership of a client account from identity's read model of accounts' events
+    (None for gestionnaires, for people in no account yet and for deleted members); the names
+    are the ones the accounts service holds when it has some. `valid_until` is kept for the
+    portal (« Mon accès »)."""
+    membership, row = (None, None) if person.is_staff else membership_of(ctx.session, person.id)
+    named = row if membership is not None and (row.first_name or row.last_name) else person
+    acting = ActingPerson(
+        id=person.id, email=person.email, first_name=named.first_name, last_name=named.last_name,
+        profile=person.profile, is_staff=person.is_staff, session_id=session_id, membership=membership,
+    )
+    return {**acting.to_wire(), "valid_until": as_utc(person.valid_until).isoformat()}
 
 
 def person_contact(ctx: IdentityContext, person_id: str) -> dict[str, Any]:
@@ -93,7 +110,8 @@ def resolve(ctx: IdentityContext, token: Any) -> dict[str, Any]:
     if now - as_utc(session.last_seen_at) >= TOUCH_EVERY:
         session.last_seen_at = now
         ctx.session.commit()
-    return {"session_id": session.id, "csrf_hash": session.csrf_hash, "person": person_view(person)}
+    return {"session_id": session.id, "csrf_hash": session.csrf_hash,
+            "person": acting_person_view(ctx, person, session.id)}
 
 
 def close(ctx: IdentityContext, token: Any, ip: str | None = None) -> None:

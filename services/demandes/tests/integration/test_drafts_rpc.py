@@ -1,41 +1,32 @@
-"""Drafts over RPC on the real broker and PostgreSQL, with a stub accounts service answering
-`my_profile` (DM-2, DM-9): the account and profile come from the accounts service, never from
-the caller."""
+"""Drafts over RPC on the real broker and PostgreSQL (DM-2, DM-9): the account and profile come
+with the acting person's membership (resolved by identity), never from ids the caller adds; the
+names from demandes' read model, rebuilt from a stub accounts service's snapshot."""
 import pytest
 from sqlalchemy import MetaData
 
 from consignations_shared.errors import Forbidden, NotFound, ValidationFailed
-from consignations_shared.rpc import rpc as rpc_entrypoint
 from demandes_service.service import DemandesService
 
+from .accounts_stub import acting, member, stub_accounts, wait_until_ready
+
 PROFILES = {
-    "alice": {"person_id": "alice", "account_id": "acme", "account_kind": "ENTREPRISE",
-              "profile": "UTILISATEUR", "can_submit": True, "status": "active"},
-    "bob": {"person_id": "bob", "account_id": "acme", "account_kind": "ENTREPRISE",
-            "profile": "UTILISATEUR", "can_submit": True, "status": "active"},
-    "admin": {"person_id": "admin", "account_id": "acme", "account_kind": "ENTREPRISE",
-              "profile": "ADMINISTRATEUR", "can_submit": True, "status": "active"},
+    "alice": member("alice", "acme", "UTILISATEUR", 1),
+    "bob": member("bob", "acme", "UTILISATEUR", 2),
+    "admin": member("admin", "acme", "ADMINISTRATEUR", 3),
 }
 
 
-class StubAccounts:
-    name = "accounts"
-
-    @rpc_entrypoint
-    def my_profile(self, person):
-        if person["id"] not in PROFILES:
-            raise Forbidden("Aucun compte client n'est associé à votre accès.")
-        return PROFILES[person["id"]]
-
-
 def person(person_id, **extra):
-    return {"id": person_id, "email": f"{person_id}@example.com", "profile": "ENTREPRISE",
-            "is_staff": False, **extra}
+    if person_id not in PROFILES:
+        return {"id": person_id, "email": f"{person_id}@example.com", "profile": "UTILISATEUR",
+                "is_staff": False, "membership": None, **extra}
+    return acting(PROFILES[person_id], "UTILISATEUR", **extra)
 
 
 def test_drafts_over_rpc(start_service, rpc):
-    start_service(StubAccounts, metadata=MetaData())
+    start_service(stub_accounts(PROFILES), metadata=MetaData())
     start_service(DemandesService)
+    assert wait_until_ready(rpc)["checks"]["read_models"] == "ok"
     # what the caller claims about its account is ignored
     draft = rpc.demandes.create_draft(person("alice", account_id="globex"), "SAISIE_IMMO_D")
     assert draft["state"] == "DRAFT" and draft["owner_person_id"] == "alice" and draft["step"] == 1

@@ -1,5 +1,5 @@
 """Submissions over RPC on the real broker and PostgreSQL (DM-5), with stub accounts and documents
-services: 24 people submit at the same moment and get distinct consecutive numbers, one event
+services (accounts: the snapshot demandes rebuilds its read model from): 24 people submit at the same moment and get distinct consecutive numbers, one event
 each; the same Idempotency-Key sent twice at once gives one number; the board shows the result."""
 import re
 
@@ -16,32 +16,14 @@ from consignations_shared.rpc import rpc as rpc_entrypoint
 from demandes_service.models import Request
 from demandes_service.service import DemandesService
 
+from .accounts_stub import acting, member, stub_accounts, wait_until_ready
+
 SUBMITTERS = 24
 SAISIE = {"company_name": "ACME SAS", "legal_form": "SAS", "account_holder": "ACME SAS",
           "iban": "FR7630006000011234567890189", "bic": "BNPAFRPPXXX"}
-PEOPLE = {f"p{n}": {"person_id": f"p{n}", "account_id": "acme", "account_kind": "ENTREPRISE",
-                    "profile": "UTILISATEUR", "can_submit": True, "status": "active",
-                    "first_name": "Agent", "last_name": f"N{n}"} for n in range(SUBMITTERS)}
-PEOPLE["intruder"] = {**PEOPLE["p0"], "person_id": "intruder", "account_id": "globex"}
-
-
-class StubAccounts:
-    name = "accounts"
-
-    @rpc_entrypoint
-    def my_profile(self, person):
-        return PEOPLE[person["id"]]
-
-    @rpc_entrypoint
-    def my_profile_and_colleagues(self, person):
-        me = PEOPLE[person["id"]]
-        return {"me": me, "people": [p for p in PEOPLE.values() if p["account_id"] == me["account_id"]]}
-
-    @rpc_entrypoint
-    def directories(self, account_ids):
-        people = [p for p in PEOPLE.values() if p["account_id"] in account_ids]
-        return {a: {"account_id": a, "kind": "ENTREPRISE", "company_name": "ACME SAS", "status": "active",
-                    "people": [p for p in people if p["account_id"] == a]} for a in account_ids}
+PEOPLE = {f"p{n}": member(f"p{n}", "acme", "UTILISATEUR", n + 1, first_name="Agent", last_name=f"N{n}")
+          for n in range(SUBMITTERS)}
+PEOPLE["intruder"] = member("intruder", "globex", "UTILISATEUR", SUBMITTERS + 1)
 
 
 class StubDocuments:
@@ -54,15 +36,16 @@ class StubDocuments:
 
 
 def person(person_id):
-    return {"id": person_id, "email": f"{person_id}@example.com", "profile": "ENTREPRISE", "is_staff": False}
+    return acting(PEOPLE[person_id], "UTILISATEUR")
 
 
 @pytest.fixture
-def demandes(start_service, postgres_database):
-    start_service(StubAccounts, metadata=MetaData())
+def demandes(start_service, postgres_database, rpc):
+    start_service(stub_accounts(PEOPLE), metadata=MetaData())
     start_service(StubDocuments, metadata=MetaData())
     url = postgres_database("demandes")
     start_service(DemandesService, database_url=url)
+    assert wait_until_ready(rpc)["status"] == "ready"
     return get_engine(url)
 
 

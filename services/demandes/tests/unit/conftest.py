@@ -23,44 +23,57 @@ def session(engine):
         yield session
 
 
-class FakeAccounts:
-    """Stands in for the accounts service's `my_profile` (unit tier: no broker)."""
+def identity_profile(kind, profile):
+    """Identity's profile of a person: how they came (a sign-up) or what they were invited as."""
+    if kind == "PARTICULIER":
+        return "PARTICULIER"
+    return "ENTREPRISE" if profile == "ADMINISTRATEUR" else profile
 
-    def __init__(self):
-        self.members = {}  # person id -> my_profile answer
+
+class AccountsReadModel:
+    """The accounts service as demandes knows it (unit tier: no broker): each person added or
+    changed is an accounts.member_changed applied to demandes' read model (members.py), and the
+    person dict returned is the acting person the gateway sends (ActingPerson with its membership,
+    as identity resolves it). `change` updates both, as the events would."""
+
+    def __init__(self, session):
+        self.session = session  # the use cases' own (SQLite: one transaction at a time per process)
+        self.revision = 0
+        self.records = {}  # person id -> last MemberChanged fields
+        self.people = {}  # person id -> acting person (the dict handed to the use cases)
 
     def add(self, person_id, account_id, profile, kind="ENTREPRISE", first_name=None, last_name=None, named=True):
         """`named=False`: an administrator who opened the account and has given no name yet."""
-        self.members[person_id] = {"person_id": person_id, "account_id": account_id, "profile": profile,
-                                   "account_kind": kind, "status": "active", "can_submit": True,
-                                   "first_name": (first_name or person_id.capitalize()) if named else None,
-                                   "last_name": (last_name or "Martin") if named else None,
-                                   "display_name": None if named else "Administrateur du compte",
-                                   "company_name": "ACME SAS"}
-        return {"id": person_id, "email": f"{person_id}@example.com",
-                "profile": "PARTICULIER" if kind == "PARTICULIER" else "ENTREPRISE", "is_staff": False}
+        self.records[person_id] = {
+            "account_id": account_id, "person_id": person_id, "account_kind": kind, "account_status": "active",
+            "company_name": "ACME SAS" if kind == "ENTREPRISE" else None, "profile": profile, "status": "active",
+            "can_submit": True, "first_name": (first_name or person_id.capitalize()) if named else None,
+            "last_name": (last_name or "Martin") if named else None,
+            "display_name": None if named else "Administrateur du compte", "email": f"{person_id}@example.com"}
+        self.people[person_id] = {"id": person_id, "email": f"{person_id}@example.com",
+                                  "profile": identity_profile(kind, profile),
+                                  "is_staff": False}
+        return self._publish(person_id)
 
-    def my_profile(self, person):
-        from consignations_shared.errors import Forbidden
+    def change(self, person_id, **fields):
+        """A later member_changed (names, submit right, profile, deletion...)."""
+        self.records[person_id].update(fields)
+        return self._publish(person_id)
 
-        if person["id"] not in self.members:
-            raise Forbidden("Aucun compte client n'est associé à votre accès.")
-        return dict(self.members[person["id"]])
+    def _publish(self, person_id):
+        from consignations_shared.contracts.acting import Membership
+        from consignations_shared.contracts.payloads.accounts import MemberChanged
+        from demandes_service import members
 
-    def my_profile_and_colleagues(self, person):
-        me = self.my_profile(person)
-        return {"me": me, "people": self.directories([me["account_id"]])[me["account_id"]]["people"]}
-
-    def directories(self, account_ids):
-        found = {}
-        for member in self.members.values():
-            if member["account_id"] in account_ids:
-                entry = found.setdefault(member["account_id"], {
-                    "account_id": member["account_id"], "kind": member["account_kind"],
-                    "company_name": member["company_name"], "status": "active", "people": []})
-                entry["people"].append({k: member[k] for k in (
-                    "person_id", "first_name", "last_name", "display_name", "profile", "status", "can_submit")})
-        return found
+        self.revision += 1
+        record = MemberChanged(**self.records[person_id], revision=self.revision)
+        members.apply(self.session, record)
+        self.session.commit()
+        person = self.people[person_id]
+        person["membership"] = None if record.status == "deleted" else Membership(
+            account_id=record.account_id, account_kind=record.account_kind, profile=record.profile,
+            can_submit=record.can_submit, account_status=record.account_status).model_dump()
+        return person
 
 
 class FakeDocuments:
@@ -103,8 +116,8 @@ def clock():
 
 
 @pytest.fixture
-def accounts():
-    return FakeAccounts()
+def accounts(session):
+    return AccountsReadModel(session)
 
 
 @pytest.fixture
@@ -118,4 +131,4 @@ def ctx(session, clock, accounts, documents):
     from demandes_service.context import DemandesContext
 
     return DemandesContext(session=session, outbox=OutboxWriter("demandes", clock=clock), clock=clock,
-                           accounts=accounts, documents=documents)
+                           documents=documents)

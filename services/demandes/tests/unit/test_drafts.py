@@ -1,9 +1,9 @@
-"""Drafts (DM-2) and who may change them (DM-9), with the accounts service faked."""
+"""Drafts (DM-2) and who may change them (DM-9), the acting person's membership sent with each call."""
 from datetime import timedelta
 
 import pytest
 
-from consignations_shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from consignations_shared.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
 from consignations_shared.clock import as_utc
 from demandes_service import drafts
 from demandes_service.models import Request
@@ -51,11 +51,24 @@ def test_consultation_cannot_create_nor_change(ctx, people):
         drafts.save_step(ctx, people["carol"], draft["id"], {"company_name": "X"})
 
 
-@pytest.mark.parametrize("who", [None, {}, {"id": "agent", "is_staff": True, "profile": "GESTIONNAIRE"},
-                                 {"id": "stranger", "is_staff": False, "profile": "ENTREPRISE"}])
+@pytest.mark.parametrize("who", [{"id": "agent", "is_staff": True, "profile": "GESTIONNAIRE"},
+                                 {"id": "stranger", "is_staff": False, "profile": "UTILISATEUR", "membership": None}])
 def test_strangers_and_gestionnaires_have_no_drafts(ctx, people, who):
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden) as refused:
         drafts.create_draft(ctx, who, "SAISIE_IMMO_D")
+    assert refused.value.message == "Aucun compte client n'est associé à votre accès."
+
+
+@pytest.mark.parametrize("who", [None, {}, {"id": "x", "membership": {"account_id": "acme"}}, "admin"])
+def test_a_malformed_acting_person_is_not_the_gateways(ctx, people, who):
+    with pytest.raises(Unauthenticated):
+        drafts.create_draft(ctx, who, "SAISIE_IMMO_D")
+
+
+def test_a_sign_up_whose_account_is_being_opened_is_told_so(ctx, people):
+    with pytest.raises(Conflict) as pending:
+        drafts.create_draft(ctx, {"id": "newcomer", "is_staff": False, "profile": "ENTREPRISE"}, "SAISIE_IMMO_D")
+    assert pending.value.code == "account_pending" and "en cours de création" in pending.value.message
 
 
 def test_unknown_procedure(ctx, people):

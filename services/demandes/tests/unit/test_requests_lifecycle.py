@@ -132,7 +132,7 @@ def test_submission_of_another_accounts_draft_is_unknown(ctx, documents, people)
 
 
 def test_withdrawn_submit_right_prepares_but_does_not_submit(ctx, documents, people, accounts):
-    accounts.members["alice"]["can_submit"] = False
+    accounts.change("alice", can_submit=False)
     draft = ready_draft(ctx, documents, people["alice"])
     with pytest.raises(Forbidden) as refused:
         submission.submit(ctx, people["alice"], draft["id"])
