@@ -106,7 +106,7 @@ class DemandesService(HealthEndpoints):
 
     @consume_command(pdfs.PROOF_COMMAND)
     def issue_payment_proof(self, envelope):
-        pdfs.issue_asked_proof(self._context(), envelope.payload)
+        pdfs.issue_asked_proof(self._context(), envelope)
 
     # --- for the documents service (AC-9, DM-9) ------------------------------------------------
     @rpc

@@ -1,0 +1,182 @@
+"""Events of the identity service, and its private commands to the notifier (codes and links
+travel only there, never in an event: EV-4)."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from ..messages import Email, Id, Instant, Message, command, event
+
+InvitedProfile = Literal["ADMINISTRATEUR", "UTILISATEUR", "CONSULTATION", "GESTIONNAIRE"]
+IdentityProfile = Literal["ENTREPRISE", "PARTICULIER", "ADMINISTRATEUR", "UTILISATEUR", "CONSULTATION",
+                          "GESTIONNAIRE"]
+
+
+# --- events ------------------------------------------------------------------------------------
+
+@event("identity", "signup_verified")
+class SignupVerified(Message):
+    """A company's sign-up passed both codes (SMS, e-mail) — ID-4."""
+    consumers = ("The accounts service opens a draft client account (AC-1); other systems may too.",
+                 "The notifier records the contact.")
+    title = "Inscription d'une entreprise vérifiée"
+
+    signup_id: Id
+    person_id: Id = Field(description="The person's identity; also their id in accounts.")
+    profile: Literal["ENTREPRISE"] = "ENTREPRISE"
+    company_name: str | None = None
+    email: Email = Field(description="Notification address; never modifiable.")
+    mobile: str | None = Field(default=None, description="E.164, e.g. +33612345678.")
+    verified_at: Instant | None = None
+
+
+@event("identity", "account_activated")
+class AccountActivated(Message):
+    """A private person activated their account with the e-mailed link (ID-5), or an invited
+    person / gestionnaire set their password (ID-10). The notifier sends « Votre compte est
+    validé » (NO-7)."""
+    consumers = ("The notifier sends NO-7.", "The accounts service opens a private person's account (AC-8) "
+                 "or activates an invited member.")
+
+    person_id: Id
+    profile: IdentityProfile | None = None
+    email: Email
+    first_name: str | None = None
+    last_name: str | None = None
+    mobile: str | None = None
+    activated_at: Instant | None = None
+
+
+@event("identity", "password_reset_requested")
+class PasswordResetRequested(Message):
+    """Someone asked for a password reset of an existing account (ID-8). No link, no code in it."""
+    person_id: Id
+
+
+@event("identity", "password_changed")
+class PasswordChanged(Message):
+    """A password was reset (ID-8) or changed from the profile (ID-9); every other session was
+    revoked. The notifier sends the security notice (NO-15)."""
+    consumers = ("The notifier sends NO-15.",)
+
+    person_id: Id
+    email: Email
+    reason: Literal["reset", "change"] | None = None
+    changed_at: Instant | None = None
+
+
+@event("identity", "login_locked")
+class LoginLocked(Message):
+    """An account was temporarily locked after repeated login failures (NF-1)."""
+    person_id: Id
+    locked_until: Instant
+    lock_level: int = Field(ge=1)
+
+
+@event("identity", "access_expired")
+class AccessExpired(Message):
+    """An access reached the end of its 18-month validity (ID-7); its sessions were revoked."""
+    person_id: Id
+    email: Email
+    profile: str
+    valid_until: Instant
+
+
+@event("identity", "access_renewed")
+class AccessRenewed(Message):
+    """An access was given 18 more months (ID-7), even after expiry."""
+    person_id: Id
+    valid_until: Instant
+    renewed_by: str | None
+
+
+@event("identity", "person_invited")
+class PersonInvited(Message):
+    """A person was invited into a client account, or a gestionnaire account was created (ID-10,
+    BO-4). The link and the confidential password travel only to the notifier."""
+    consumers = ("The notifier records the contact.",)
+
+    person_id: Id
+    email: Email
+    profile: InvitedProfile | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    invited_by: str | None = None
+
+
+@event("identity", "access_deleted")
+class AccessDeleted(Message):
+    """An administrator deleted a person's access (AC-5, AC-6): no more login, sessions revoked."""
+    person_id: Id
+    deleted_by: str | None
+
+
+# --- private commands to the notifier (exchange consignations.commands) -------------------------
+
+@command("identity", "notifier", "send_signup_sms_code")
+class SendSignupSmsCode(Message):
+    """NO-1: the sign-up's SMS code."""
+    signup_id: str | None = None
+    mobile: str = Field(min_length=1, description="E.164")
+    code: str = Field(min_length=1)
+
+
+@command("identity", "notifier", "send_signup_email_code")
+class SendSignupEmailCode(Message):
+    """NO-2: the sign-up's e-mail code."""
+    signup_id: str | None = None
+    email: Email
+    company_name: str | None = None
+    code: str = Field(min_length=1)
+
+
+@command("identity", "notifier", "send_signup_already_registered")
+class SendSignupAlreadyRegistered(Message):
+    """NO-2: somebody tried to sign up with an address that already has an account (no code sent)."""
+    signup_id: str | None = None
+    email: Email
+
+
+@command("identity", "notifier", "send_activation_link")
+class SendActivationLink(Message):
+    """NO-3: a private person's activation link."""
+    person_id: str | None = None
+    email: Email
+    first_name: str | None = None
+    last_name: str | None = None
+    link_token: str = Field(min_length=1)
+    validity_minutes: int | None = None
+
+
+@command("identity", "notifier", "send_password_reset")
+class SendPasswordReset(Message):
+    """NO-4: the password reset link and its code."""
+    person_id: str | None = None
+    email: Email
+    link_token: str = Field(min_length=1)
+    code: str = Field(min_length=1)
+    validity_minutes: int | None = None
+
+
+@command("identity", "notifier", "send_password_change_code")
+class SendPasswordChangeCode(Message):
+    """NO-5: the code confirming a password change from the profile."""
+    person_id: str | None = None
+    email: Email
+    code: str = Field(min_length=1)
+    validity_hours: int | None = None
+
+
+@command("identity", "notifier", "send_invitation")
+class SendInvitation(Message):
+    """NO-6: an invitation link and its confidential password."""
+    person_id: str | None = None
+    email: Email
+    first_name: str | None = None
+    last_name: str | None = None
+    link_token: str = Field(min_length=1)
+    code: str = Field(min_length=1)
+    company_name: str | None = None
+    profile: str | None = None
+    validity_hours: int | None = None
