@@ -2,7 +2,8 @@
 the outbox, consumers read it back, and `docs/asyncapi.yaml` is generated from this registry.
 
 A payload class names its message with `@event(source, type, version)` or
-`@command(target, name)`. Producers are strict (an unknown or missing field is a bug, refused
+`@command(source, target, name)`; producers write an instance with `OutboxWriter.publish(session,
+message)`, consumers read it back with `Cls.read(envelope)`. Producers are strict (an unknown or missing field is a bug, refused
 before anything is written); consumers accept unknown fields, so a producer may add optional
 fields without breaking anyone (a breaking change is a new version)."""
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Message(BaseModel):
 
     partial: ClassVar[bool] = False  # True: only the fields given travel (« only what changed »)
     consumers: ClassVar[tuple[str, ...]] = ()  # who acts on it and how, for the AsyncAPI document
+    example: ClassVar[dict[str, Any] | None] = None  # a whole envelope, shown in the AsyncAPI document
 
     def payload(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_unset=self.partial)

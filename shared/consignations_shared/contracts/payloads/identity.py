@@ -21,6 +21,16 @@ class SignupVerified(Message):
     consumers = ("The accounts service opens a draft client account (AC-1); other systems may too.",
                  "The notifier records the contact.")
     title = "Inscription d'une entreprise vérifiée"
+    example = {
+        "event_id": "6f1c3c0e-2f0a-4d7e-9a57-1f1e5d0b8c11", "type": "signup_verified", "version": 1,
+        "occurred_at": "2026-11-23T06:21:20.101234+00:00", "source": "identity",
+        "correlation_id": "0b6f2a4c-3c55-4a4e-9a34-6a2f4f1f7d90",
+        "payload": {
+            "signup_id": "2b0e1c5a-5d8a-4c8e-8d0e-1b2c3d4e5f60", "person_id": "9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d",
+            "profile": "ENTREPRISE", "company_name": "ACME SAS", "email": "direction@acme.example.com",
+            "mobile": "+33612345678", "verified_at": "2026-11-23T06:21:20.100000+00:00",
+        },
+    }
 
     signup_id: Id
     person_id: Id = Field(description="The person's identity; also their id in accounts.")
