@@ -7,9 +7,10 @@ import os
 from nameko.timer import timer
 
 from consignations_shared.consumer import consume_command
+from consignations_shared.contracts.interfaces import AccountsInterface, DocumentsInterface
 from consignations_shared.health import HealthEndpoints
 from consignations_shared.providers import Correlation, DatabaseSession, Outbox, ServiceClock
-from consignations_shared.rpc import TimedRpcProxy, rpc
+from consignations_shared.rpc import TypedRpcProxy, rpc
 
 from . import backoffice, board, document_rights, drafts, ownership, pdfs, submission, threads
 from . import procedures as catalogue_views
@@ -26,8 +27,8 @@ class DemandesService(HealthEndpoints):
     db = DatabaseSession()
     outbox = Outbox()
     clock = ServiceClock()
-    accounts = TimedRpcProxy("accounts")
-    documents = TimedRpcProxy("documents")
+    accounts = TypedRpcProxy(AccountsInterface)
+    documents = TypedRpcProxy(DocumentsInterface)
 
     def _context(self) -> DemandesContext:
         return DemandesContext(session=self.db, outbox=self.outbox, clock=self.clock, accounts=self.accounts,
