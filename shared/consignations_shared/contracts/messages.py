@@ -2,14 +2,17 @@
 the outbox, consumers read it back, and `docs/asyncapi.yaml` is generated from this registry.
 
 A payload class names its message with `@event(source, type, version)` or
-`@command(source, target, name)`; producers write an instance with `OutboxWriter.publish(session,
-message)`, consumers read it back with `Cls.read(envelope)`. Producers are strict (an unknown or missing field is a bug, refused
-before anything is written); consumers accept unknown fields, so a producer may add optional
-fields without breaking anyone (a breaking change is a new version)."""
+`@command(source, target, name)`; producers write an instance with
+`OutboxWriter.publish(session, message)`, consumers read it back with `Cls.read(envelope)`.
+Producers are strict (an unknown or missing field is a bug, refused before anything is written);
+consumers accept unknown fields, so a producer may add optional fields without breaking anyone
+(a breaking change is a new version). A field with a default is still always written by the
+producer (except for `partial` types, which carry only what changed); the default lets a
+consumer read an older or leaner message."""
 from __future__ import annotations
 
 import inspect
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -41,7 +44,7 @@ class Message(BaseModel):
         return f"{cls.target}.{cls.name}" if cls.message_kind == "command" else f"{cls.source}.{cls.name}"
 
     @classmethod
-    def read(cls, envelope_or_payload: Envelope | dict[str, Any]) -> "Message":
+    def read(cls, envelope_or_payload: Envelope | dict[str, Any]) -> Self:
         """The typed payload of a consumed message; unknown fields are dropped, a missing or
         wrong one raises pydantic's ValidationError (the consumer dead-letters it)."""
         payload = envelope_or_payload.payload if isinstance(envelope_or_payload, Envelope) else envelope_or_payload

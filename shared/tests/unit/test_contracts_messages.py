@@ -89,6 +89,10 @@ def test_registry_holds_every_source_and_command():
     assert ("notifier", "send_invitation") in COMMANDS and ("demandes", "issue_payment_proof") in COMMANDS
     for cls in [*EVENTS.values(), *COMMANDS.values()]:
         assert cls.summary, f"{cls.__name__} has no docstring: the AsyncAPI document needs it"
+        if cls.example is not None:  # the documented example is a message its producer could write
+            envelope = Envelope.from_dict(cls.example)
+            assert (envelope.source, envelope.type, envelope.version) == (cls.source, cls.name, cls.message_version)
+            assert cls(**envelope.payload).payload() == envelope.payload
 
 
 def test_asyncapi_document_is_generated_from_the_registry_and_not_stale():
