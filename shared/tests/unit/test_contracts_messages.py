@@ -116,3 +116,28 @@ def test_check_mode_reports_a_stale_document(tmp_path, capsys):
     assert asyncapi.main(["--check", "--output", str(stale)]) == 1
     assert asyncapi.main(["--output", str(stale)]) == 0
     assert asyncapi.main(["--check", "--output", str(stale)]) == 0
+
+
+def test_written_envelopes_fit_the_generated_schema(session):
+    from jsonschema import Draft202012Validator
+
+    from consignations_shared.contracts.payloads.demandes import DemandeStateChanged
+
+    document = yaml.safe_load(asyncapi.DOCUMENT.read_text(encoding="utf-8"))
+
+    def validator(cls):
+        return Draft202012Validator({**document, "$ref": f"#/components/messages/{asyncapi.message_id(cls)}/payload"})
+
+    writer = OutboxWriter("demandes", correlation_id="cid")
+    written = writer.publish(session, DemandeStateChanged(
+        demande_id="8d5e0b7c-1f4a-4f38-9a0e-1b2c3d4e5f60", number="102611000001029", procedure_code="ARS_D",
+        procedure_label="ARS", sens="D", account_id="a-1", owner_person_id="p-1", from_state="SUBMITTED",
+        to_state="AWAITING_COMPLEMENT", reason=None,
+        non_conforming_documents=[{"document_id": "doc-1", "label": "Kbis", "reason": "illisible"}],
+        changed_by_role="GESTIONNAIRE", changed_by_person_id="g-1", changed_at="2026-11-23T09:00:00+00:00"))
+    body = written.to_dict()
+    validator(DemandeStateChanged).validate(body)
+    assert not validator(DemandeStateChanged).is_valid({**body, "payload": {**body["payload"], "to_state": "NOWHERE"}})
+    assert not validator(DemandeStateChanged).is_valid({**body, "type": "demande_submitted"})
+    example = EVENTS[("identity", "signup_verified", 1)].example
+    validator(EVENTS[("identity", "signup_verified", 1)]).validate(example)
