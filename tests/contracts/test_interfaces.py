@@ -100,6 +100,14 @@ def test_services_call_only_methods_of_the_interfaces_they_declare():
                         and node.value.attr in proxies
                         and node.attr not in rpc_methods(proxies[node.value.attr])):
                     wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value.attr}.{node.attr}")
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                        and isinstance(node.func.value, ast.Attribute)
+                        and isinstance(node.func.value.value, ast.Name) and node.func.value.value.id in ("ctx", "self")
+                        and node.func.value.attr in proxies
+                        and node.func.attr in (methods := rpc_methods(proxies[node.func.value.attr]))
+                        and (problem := _misfits(node, methods[node.func.attr])) is not None):
+                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.func.value.attr}.{node.func.attr}: "
+                                 f"{problem}")
     assert not wrong, wrong
 
 
@@ -116,6 +124,42 @@ def test_the_gateway_names_no_method_by_a_string():
                     and path.name != "rpc_calls.py"):
                 by_string.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not by_string, by_string
+
+
+GATEWAY_PROXIES = {"identity": "identity", "accounts": "accounts", "demandes": "demandes",
+                   "documents": "documents", "documents_rpc": "documents"}
+
+
+def _misfits(call: ast.Call, signature: inspect.Signature) -> str | None:
+    """Why the call's arguments cannot bind to the signature, when that is known statically."""
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return None
+    try:
+        signature.bind(*[None] * len(call.args), **{k.arg: None for k in call.keywords})
+    except TypeError as exc:
+        return str(exc)
+    return None
+
+
+def test_every_gateway_call_fits_the_interface():
+    """`demandes.board(person, query)` in a view: the method exists and the arguments bind (the
+    proxy checks the same at run time; this finds it before a request does)."""
+    wrong, seen = [], 0
+    package = ROOT / "services" / "gateway" / "gateway_service"
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id in GATEWAY_PROXIES
+                    and path.name != "rpc_calls.py"):
+                seen += 1
+                methods = rpc_methods(INTERFACES[GATEWAY_PROXIES[node.func.value.id]])
+                where = f"{path.relative_to(ROOT)}:{node.lineno} {node.func.value.id}.{node.func.attr}"
+                if node.func.attr not in methods:
+                    wrong.append(f"{where}: no such method")
+                elif (problem := _misfits(node, methods[node.func.attr])) is not None:
+                    wrong.append(f"{where}: {problem}")
+    assert seen >= 90, f"only {seen} proxy calls found in the gateway: the scan is out of date"
+    assert not wrong, wrong
 
 
 def test_a_typed_proxy_refuses_unknown_methods_and_wrong_arguments():
