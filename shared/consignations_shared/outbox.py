@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from kombu import Connection, Exchange, Producer
 from sqlalchemy import select, update
@@ -23,6 +23,9 @@ from .events import (
 )
 from .metrics import count_published
 from .plumbing import outbox
+
+if TYPE_CHECKING:
+    from .contracts.messages import Message
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +48,20 @@ class OutboxWriter:
         self.correlation_id = correlation_id
         self.clock = clock or SystemClock()
         self._on_commit = on_commit
+
+    def publish(self, session: Session, message: "Message") -> Envelope:
+        """Write a typed event or command (`consignations_shared.contracts.payloads`): its name,
+        version and routing come from its type, its payload from the instance."""
+        if message.message_kind == "event":
+            if message.source != self.source:
+                raise ValueError(f"{self.source} cannot publish {message.routing_key()}: it belongs to {message.source}")
+            return self.event(session, message.name, message.payload(), version=message.message_version)
+        if message.message_kind == "command":
+            if message.source != self.source:
+                raise ValueError(f"{self.source} cannot send the command {message.routing_key()} "
+                                 f"(only {message.source} does)")
+            return self.command(session, message.target, message.name, message.payload())
+        raise TypeError(f"{type(message).__name__} is not a declared event or command")
 
     def event(self, session: Session, type: str, payload: dict[str, Any], version: int = 1) -> Envelope:
         envelope = new_envelope(

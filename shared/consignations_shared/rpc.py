@@ -95,6 +95,23 @@ class TimedRpcProxy(RpcProxy):
         return _TimedService(super().get_dependency(worker_ctx), timeout, self.target_service)
 
 
+class TypedRpcProxy(TimedRpcProxy):
+    """A TimedRpcProxy checked against the target's interface (`contracts.interfaces`): the
+    service declares `documents = TypedRpcProxy(DocumentsInterface)`, then
+    `self.documents.render_summary(snapshot, person)` fails at once on an unknown method or on
+    arguments that do not fit the interface. The declarations make the RPC graph (tested acyclic)."""
+
+    def __init__(self, interface, timeout: float | None = None, **kwargs):
+        super().__init__(interface.service, timeout, **kwargs)
+        self.interface = interface
+
+    def get_dependency(self, worker_ctx):
+        from .contracts.interfaces import TypedProxy
+
+        timed = super().get_dependency(worker_ctx)
+        return TypedProxy(self.interface, lambda method, *args, **kwargs: getattr(timed, method)(*args, **kwargs))
+
+
 def infrastructure_failure(exc: BaseException) -> bool:
     """The database or the broker failed under the call (see db.database_unavailable)."""
     return database_unavailable(exc) or isinstance(exc, (BrokerUnreachable, RecoverableConnectionError,

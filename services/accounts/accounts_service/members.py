@@ -6,6 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from consignations_shared.contracts.messages import Message
+from consignations_shared.contracts.payloads.accounts import (
+    AccountUpdated, DeletionRefused, DeletionRequested, MemberDeleted, MemberInvited, MemberUpdated,
+    SubmitRightChanged,
+)
 from consignations_shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from consignations_shared.validation import (
     check_person_name, check_text, normalise_email, normalise_french_mobile, normalise_french_phone, optional,
@@ -43,8 +48,8 @@ def _person_fields(form: dict[str, Any], checks: dict) -> dict[str, Any]:
     return values
 
 
-def _event(ctx, type_: str, member: AccountMember, **extra) -> None:
-    ctx.outbox.event(ctx.session, type_, {"account_id": member.account_id, "person_id": member.person_id, **extra})
+def _event(ctx, type_: type[Message], member: AccountMember, **extra) -> None:
+    ctx.outbox.publish(ctx.session, type_(account_id=member.account_id, person_id=member.person_id, **extra))
 
 
 # --- AC-5 ------------------------------------------------------------------------------------
@@ -83,7 +88,7 @@ def invite_member(ctx: AccountsContext, person: Any, form: dict[str, Any]) -> di
         landline=values.get("landline"), created_at=ctx.clock.now(), status="invited", can_submit=True,
     )
     ctx.session.add(member)
-    _event(ctx, "person_invited", member, profile=profile, email=member.email,
+    _event(ctx, MemberInvited, member, profile=profile, email=member.email,
            first_name=member.first_name, last_name=member.last_name, invited_by=who.member.person_id)
     ctx.session.commit()
     return member_view(member)
@@ -99,7 +104,7 @@ def update_member(ctx: AccountsContext, person: Any, person_id: Any, form: dict[
                                    "mobile": optional(normalise_french_mobile)})
     for field, value in values.items():
         setattr(member, field, value)
-    _event(ctx, "person_updated", member, **values)
+    _event(ctx, MemberUpdated, member, **values)
     ctx.session.commit()
     return member_view(member)
 
@@ -107,7 +112,7 @@ def update_member(ctx: AccountsContext, person: Any, person_id: Any, form: dict[
 def _delete(ctx: AccountsContext, who, member: AccountMember) -> None:
     ctx.identity.delete_access(member.person_id, who.member.person_id)
     member.status, member.deleted_at, member.deletion_requested_at = "deleted", ctx.clock.now(), None
-    _event(ctx, "person_deleted", member, deleted_by=who.member.person_id)
+    _event(ctx, MemberDeleted, member, deleted_by=who.member.person_id)
 
 
 def delete_member(ctx: AccountsContext, person: Any, person_id: Any) -> dict[str, Any]:
@@ -144,7 +149,7 @@ def request_deletion(ctx: AccountsContext, person: Any) -> dict[str, Any]:
     if who.member.deletion_requested_at is None:
         who.member.deletion_requested_at = ctx.clock.now()
         admins = administrators(ctx, who.account.id, include_invited=False)
-        _event(ctx, "deletion_requested", who.member, first_name=who.member.first_name,
+        _event(ctx, DeletionRequested, who.member, first_name=who.member.first_name,
                last_name=who.member.last_name, administrator_person_ids=[a.person_id for a in admins])
         ctx.session.commit()
     return {"status": "deletion_requested",
@@ -164,7 +169,7 @@ def decide_deletion(ctx: AccountsContext, person: Any, person_id: Any, accept: A
         answer = {"status": "deleted", "message": "La demande est acceptée : l'accès a été supprimé."}
     else:
         member.deletion_requested_at = None
-        _event(ctx, "deletion_refused", member, refused_by=who.member.person_id)
+        _event(ctx, DeletionRefused, member, refused_by=who.member.person_id)
         answer = {"status": "refused", "message": "La demande de suppression a été refusée."}
     ctx.session.commit()
     return answer
@@ -180,7 +185,7 @@ def set_submit_right(ctx: AccountsContext, person: Any, person_id: Any, allowed:
     if not isinstance(allowed, bool):
         raise ValidationFailed(None, {"allowed": "Valeur attendue : true ou false."})
     member.can_submit = allowed
-    _event(ctx, "submit_right_changed", member, can_submit=allowed, changed_by=who.member.person_id)
+    _event(ctx, SubmitRightChanged, member, can_submit=allowed, changed_by=who.member.person_id)
     ctx.session.commit()
     return member_view(member)
 
@@ -218,7 +223,7 @@ def update_my_profile(ctx: AccountsContext, person: Any, form: dict[str, Any]) -
         "landline": optional(normalise_french_phone)})
     for field, value in values.items():
         setattr(who.member, field, value)
-    _event(ctx, "person_updated", who.member, **values)
+    _event(ctx, MemberUpdated, who.member, **values)
     ctx.session.commit()
     return my_profile(ctx, person)
 
@@ -264,7 +269,7 @@ def update_fiche(ctx: AccountsContext, person: Any, form: dict[str, Any]) -> dic
             raise ValidationFailed(None, {"commune": "Cette commune ne correspond pas au code postal."})
     for field, value in values.items():
         setattr(who.account, field, value)
-    ctx.outbox.event(ctx.session, "account_updated", {"account_id": who.account.id, **values})
+    ctx.outbox.publish(ctx.session, AccountUpdated(account_id=who.account.id, **values))
     ctx.session.commit()
     return _fiche(who.account)
 

@@ -12,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consignations_shared.clock import Clock
+from consignations_shared.contracts.payloads.accounts import AccountCreated, MemberActivated
+from consignations_shared.contracts.payloads.identity import AccountActivated, SignupVerified
 from consignations_shared.events import Envelope
 from consignations_shared.idempotency import first_delivery
 from consignations_shared.outbox import OutboxWriter
@@ -26,10 +28,10 @@ INVITED_PROFILES = ("ADMINISTRATEUR", "UTILISATEUR", "CONSULTATION")
 
 def _account_created(outbox: OutboxWriter | None, session: Session, account: ClientAccount, person_id: str) -> None:
     if outbox is not None:
-        outbox.event(session, "account_created", {
-            "account_id": account.id, "kind": account.kind, "company_name": account.company_name,
-            "administrator_person_id": person_id, "notification_email": account.notification_email,
-        })
+        outbox.publish(session, AccountCreated(
+            account_id=account.id, kind=account.kind, company_name=account.company_name,
+            administrator_person_id=person_id, notification_email=account.notification_email,
+        ))
 
 
 def open_draft_account(session: Session, envelope: Envelope, clock: Clock, outbox: OutboxWriter | None = None) -> str | None:
@@ -40,26 +42,26 @@ def open_draft_account(session: Session, envelope: Envelope, clock: Clock, outbo
     now = clock.now()
     if not first_delivery(session, CONSUMER, envelope.event_id, now):
         return None
-    payload = envelope.payload
+    signup = SignupVerified.read(envelope)
     existing = session.execute(
-        select(ClientAccount.id).where(ClientAccount.signup_id == payload["signup_id"])
+        select(ClientAccount.id).where(ClientAccount.signup_id == signup.signup_id)
     ).scalar_one_or_none()
     if existing is not None:  # same sign-up announced by another event id (replayed outbox row)
         session.commit()
         return existing
     account = ClientAccount(
-        id=str(uuid.uuid4()), kind=payload["profile"], company_name=payload.get("company_name"),
-        notification_email=payload["email"], status="draft", created_at=now,
-        signup_id=payload["signup_id"], wizard_step=1,
+        id=str(uuid.uuid4()), kind=signup.profile, company_name=signup.company_name,
+        notification_email=signup.email, status="draft", created_at=now,
+        signup_id=signup.signup_id, wizard_step=1,
     )
     session.add(account)
     session.flush()  # the account row first: members reference it
     session.add(AccountMember(
-        person_id=payload["person_id"], account_id=account.id, profile="ADMINISTRATEUR",
-        email=payload["email"], mobile=payload.get("mobile"), created_at=now, status="active",
+        person_id=signup.person_id, account_id=account.id, profile="ADMINISTRATEUR",
+        email=signup.email, mobile=signup.mobile, created_at=now, status="active",
         can_submit=True,
     ))
-    _account_created(outbox, session, account, payload["person_id"])
+    _account_created(outbox, session, account, signup.person_id)
     session.commit()
     return account.id
 
@@ -68,28 +70,28 @@ def on_account_activated(session: Session, envelope: Envelope, clock: Clock, out
     now = clock.now()
     if not first_delivery(session, ACTIVATION_CONSUMER, envelope.event_id, now):
         return
-    payload = envelope.payload
-    member = session.get(AccountMember, payload["person_id"])
-    if payload["profile"] == "PARTICULIER" and member is None:
+    activated = AccountActivated.read(envelope)
+    member = session.get(AccountMember, activated.person_id)
+    if activated.profile == "PARTICULIER" and member is None:
         account = ClientAccount(
             id=str(uuid.uuid4()), kind="PARTICULIER", company_name=None,
-            notification_email=payload["email"], status="active", created_at=now, wizard_step=4,
+            notification_email=activated.email, status="active", created_at=now, wizard_step=4,
             finalised_at=now,
         )
         session.add(account)
         session.flush()
         session.add(AccountMember(
-            person_id=payload["person_id"], account_id=account.id, profile="PARTICULIER",
-            email=payload["email"], mobile=payload.get("mobile"), last_name=payload.get("last_name"),
-            first_name=payload.get("first_name"), created_at=now, status="active", can_submit=True,
+            person_id=activated.person_id, account_id=account.id, profile="PARTICULIER",
+            email=activated.email, mobile=activated.mobile, last_name=activated.last_name,
+            first_name=activated.first_name, created_at=now, status="active", can_submit=True,
         ))
-        _account_created(outbox, session, account, payload["person_id"])
-    elif payload["profile"] in INVITED_PROFILES and member is not None and member.status == "invited":
+        _account_created(outbox, session, account, activated.person_id)
+    elif activated.profile in INVITED_PROFILES and member is not None and member.status == "invited":
         member.status = "active"
-        outbox.event(session, "person_activated", {
-            "account_id": member.account_id, "person_id": member.person_id, "profile": member.profile,
-            "activated_at": now.isoformat(),
-        })
+        outbox.publish(session, MemberActivated(
+            account_id=member.account_id, person_id=member.person_id, profile=member.profile,
+            activated_at=now.isoformat(),
+        ))
     session.commit()
 
 

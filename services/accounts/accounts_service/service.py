@@ -3,9 +3,10 @@
 Every RPC that reads or changes account data takes `person`, the acting person as the gateway
 resolved it from the session; the use cases check it here, in the service that owns the data."""
 from consignations_shared.consumer import consume_event
+from consignations_shared.contracts.interfaces import DocumentsInterface, IdentityInterface
 from consignations_shared.health import HealthEndpoints
 from consignations_shared.providers import Correlation, DatabaseSession, Outbox, ServiceClock
-from consignations_shared.rpc import TimedRpcProxy, rpc
+from consignations_shared.rpc import TypedRpcProxy, rpc
 
 from . import member_events, members, opening, wizard
 from .context import AccountsContext
@@ -19,8 +20,8 @@ class AccountsService(HealthEndpoints):
     db = DatabaseSession()
     outbox = Outbox()
     clock = ServiceClock()
-    identity = TimedRpcProxy("identity")
-    documents = TimedRpcProxy("documents")
+    identity = TypedRpcProxy(IdentityInterface)
+    documents = TypedRpcProxy(DocumentsInterface)
 
     def _context(self) -> AccountsContext:
         return AccountsContext(session=self.db, outbox=self.outbox, clock=self.clock,

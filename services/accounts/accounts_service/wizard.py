@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from consignations_shared.contracts.payloads.accounts import AccountFinalised
 from consignations_shared.errors import Conflict, Forbidden, ValidationFailed
 from consignations_shared.validation import check_person_name, check_text, normalise_french_mobile, optional
 
@@ -147,10 +148,10 @@ def finalise(ctx: AccountsContext, person: Any) -> dict[str, Any]:
         raise Conflict(NOT_YET, None, "wizard_step_not_reached")
     now = ctx.clock.now()
     who.account.finalised_at, who.account.status = now, "active"
-    ctx.outbox.event(ctx.session, "account_finalised", {
-        "account_id": who.account.id, "company_name": who.account.company_name,
-        "siret": who.account.siret, "country": who.account.country,
-        "administrator_person_id": who.member.person_id, "finalised_at": now.isoformat(),
-    })
+    ctx.outbox.publish(ctx.session, AccountFinalised(
+        account_id=who.account.id, company_name=who.account.company_name,
+        siret=who.account.siret, country=who.account.country,
+        administrator_person_id=who.member.person_id, finalised_at=now.isoformat(),
+    ))
     ctx.session.commit()
     return state(ctx, person)

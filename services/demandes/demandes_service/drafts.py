@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from consignations_shared.contracts.payloads.demandes import DemandeDeleted
 from consignations_shared.errors import Conflict, Forbidden, ValidationFailed
 
 from .context import Acting, DemandesContext, acting, request_to_act_on, request_to_read
@@ -183,9 +184,9 @@ def delete(ctx: DemandesContext, person: Any, request_id: Any) -> dict[str, Any]
         raise Conflict(NOT_DELETABLE)
     now = ctx.clock.now()
     request.deleted_at, request.deleted_by, request.updated_at = now, who.person_id, now
-    ctx.outbox.event(ctx.session, "demande_deleted", {
-        "demande_id": request.id, "number": request.number, "account_id": request.account_id,
-        "state": request.state, "deleted_by": who.person_id, "deleted_at": now.isoformat()})
+    ctx.outbox.publish(ctx.session, DemandeDeleted(
+        demande_id=request.id, number=request.number, account_id=request.account_id,
+        state=request.state, deleted_by=who.person_id, deleted_at=now.isoformat()))
     _commit(ctx)
     return {"status": "deleted", "id": request.id}
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm.exc import StaleDataError
 
+from consignations_shared.contracts.payloads.demandes import DemandeReassigned
 from consignations_shared.errors import Conflict, NotFound, ValidationFailed
 
 from .context import DemandesContext, acting, request_to_act_on
@@ -60,12 +61,12 @@ def reassign(ctx: DemandesContext, person: Any, request_id: Any, new_owner_id: A
     previous = request.owner_person_id
     request.owner_person_id = new_owner_id
     request.updated_at = ctx.clock.now()
-    ctx.outbox.event(ctx.session, "demande_reassigned", {
-        "demande_id": request.id, "number": request.number, "procedure_code": request.procedure_code,
-        "procedure_label": catalogue.procedure(request.procedure_code).label, "account_id": request.account_id,
-        "owner_person_id": new_owner_id, "previous_owner_person_id": previous,
-        "reassigned_by_person_id": who.person_id, "reassigned_at": request.updated_at.isoformat(),
-    })
+    ctx.outbox.publish(ctx.session, DemandeReassigned(
+        demande_id=request.id, number=request.number, procedure_code=request.procedure_code,
+        procedure_label=catalogue.procedure(request.procedure_code).label, account_id=request.account_id,
+        owner_person_id=new_owner_id, previous_owner_person_id=previous,
+        reassigned_by_person_id=who.person_id, reassigned_at=request.updated_at.isoformat(),
+    ))
     try:
         ctx.session.commit()
     except StaleDataError:

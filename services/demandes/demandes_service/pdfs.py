@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from consignations_shared.contracts.payloads.demandes import IssuePaymentProof
 from consignations_shared.errors import Conflict
+from consignations_shared.events import Envelope
 
 from . import members
 from .context import DemandesContext, acting, full_name, load_request, request_to_read
@@ -84,22 +86,23 @@ def issue_missing_proof(ctx: DemandesContext, request: Request, person: dict) ->
     return proof
 
 
-PROOF_COMMAND = "issue_payment_proof"
+PROOF_COMMAND = IssuePaymentProof.name
 
 
 def ask_for_proof(ctx: DemandesContext, request: Request, person: dict) -> None:
     """In the validation's transaction: a command to this service to issue the proof (consumed by
     issue_asked_proof), so it cannot be forgotten, whatever happens after the commit."""
-    ctx.outbox.command(ctx.session, "demandes", PROOF_COMMAND, {"demande_id": request.id, "person": person})
+    ctx.outbox.publish(ctx.session, IssuePaymentProof(demande_id=request.id, person=person))
 
 
-def issue_asked_proof(ctx: DemandesContext, payload: dict) -> None:
-    """The proof asked at validation. Raises while the documents service cannot issue it (the
-    command is retried with back-off, then dead-lettered); a repeated command issues nothing
-    more (the documents service issues one proof per request)."""
-    request = load_request(ctx, payload.get("demande_id"))
+def issue_asked_proof(ctx: DemandesContext, asked: Envelope | dict) -> None:
+    """The proof asked at validation (the command's envelope or payload). Raises while the
+    documents service cannot issue it (the command is retried with back-off, then dead-lettered);
+    a repeated command issues nothing more (the documents service issues one proof per request)."""
+    command = IssuePaymentProof.read(asked)
+    request = load_request(ctx, command.demande_id)
     if request is None or request.state != lifecycle.VALIDATED or request.proof_document_id:
         ctx.session.rollback()
         return
     ctx.session.commit()  # nothing held while the documents service renders and signs
-    issue_missing_proof(ctx, request, payload["person"])
+    issue_missing_proof(ctx, request, command.person)

@@ -7,10 +7,11 @@ import os
 from nameko.timer import timer
 
 from consignations_shared.consumer import consume_command, consume_event
+from consignations_shared.contracts.interfaces import DocumentsInterface
 from consignations_shared.health import HealthEndpoints
 from consignations_shared.providers import Correlation, DatabaseSession, Outbox, ServiceClock
 from consignations_shared.read_models import ReadModels
-from consignations_shared.rpc import TimedRpcProxy, rpc
+from consignations_shared.rpc import TypedRpcProxy, rpc
 
 from . import backoffice, board, document_rights, drafts, members, ownership, pdfs, submission, threads
 from . import procedures as catalogue_views
@@ -27,7 +28,7 @@ class DemandesService(HealthEndpoints):
     db = DatabaseSession()
     outbox = Outbox()
     clock = ServiceClock()
-    documents = TimedRpcProxy("documents")
+    documents = TypedRpcProxy(DocumentsInterface)
     read_models = ReadModels(members.MODEL)  # /health/ready waits for its rebuild
 
     def _context(self) -> DemandesContext:
@@ -111,7 +112,7 @@ class DemandesService(HealthEndpoints):
 
     @consume_command(pdfs.PROOF_COMMAND)
     def issue_payment_proof(self, envelope):
-        pdfs.issue_asked_proof(self._context(), envelope.payload)
+        pdfs.issue_asked_proof(self._context(), envelope)
 
     # --- for the documents service (AC-9, DM-9) ------------------------------------------------
     @rpc

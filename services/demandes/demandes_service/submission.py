@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from consignations_shared.contracts.payloads.demandes import DemandeSubmitted
 from consignations_shared.errors import Conflict, Forbidden, ValidationFailed
 
 from . import numbering
@@ -93,12 +94,12 @@ def submit(ctx: DemandesContext, person: Any, request_id: Any, idempotency_key: 
     # The company for a company account; a particulier always submits their own requests.
     request.client_name = (who.company_name if who.account_kind == "ENTREPRISE" else who.name) or None
     change_state(ctx, request, lifecycle.SUBMITTED, _actor(who))
-    ctx.outbox.event(ctx.session, "demande_submitted", {
-        "demande_id": request.id, "number": request.number, "procedure_code": procedure.code,
-        "procedure_label": procedure.label, "sens": request.sens, "owner_person_id": request.owner_person_id,
-        "account_id": request.account_id, "submitted_at": now.isoformat(),
-        "amount": presentation.amount_for_snapshot(procedure, values),
-    })
+    ctx.outbox.publish(ctx.session, DemandeSubmitted(
+        demande_id=request.id, number=request.number, procedure_code=procedure.code,
+        procedure_label=procedure.label, sens=request.sens, owner_person_id=request.owner_person_id,
+        account_id=request.account_id, submitted_at=now.isoformat(),
+        amount=presentation.amount_for_snapshot(procedure, values),
+    ))
     if key:
         ctx.session.add(SubmissionKey(person_id=who.person_id, key=key, request_id=request.id, created_at=now))
     try:

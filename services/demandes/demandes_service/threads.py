@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from consignations_shared.clock import as_utc
+from consignations_shared.contracts.payloads.demandes import MessagePosted, ThreadMessageRead
 from consignations_shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 from .board import total_unread
@@ -80,9 +81,9 @@ def thread(ctx: DemandesContext, request_id: str, reader_id: str, *, for_staff: 
     for message in messages:
         if message.author_role in other_side and message.id not in read_ids:
             ctx.session.add(MessageRead(message_id=message.id, person_id=reader_id, read_at=now))
-            ctx.outbox.event(ctx.session, "message_read", {
-                "demande_id": request_id, "message_id": message.id, "reader_person_id": reader_id,
-                "reader_role": GESTIONNAIRE if for_staff else CLIENT, "read_at": now.isoformat()})
+            ctx.outbox.publish(ctx.session, ThreadMessageRead(
+                demande_id=request_id, message_id=message.id, reader_person_id=reader_id,
+                reader_role=GESTIONNAIRE if for_staff else CLIENT, read_at=now.isoformat()))
     ctx.session.commit()
     return views
 
@@ -115,11 +116,11 @@ def _post(ctx: DemandesContext, request: Request, actor: Actor, *, subject_code:
         ctx.session.add(MessageRead(message_id=message.id, person_id=actor.person_id, read_at=now))
     # The subject may be typed by a gestionnaire but never carries client data; the body never
     # travels in the event (MS-5: replies could; the notifier only names the request).
-    ctx.outbox.event(ctx.session, "message_posted", {
-        "demande_id": request.id, "number": request.number, "message_id": message.id,
-        "author_role": actor.role, "subject": subject, "subject_code": subject_code,
-        "owner_person_id": request.owner_person_id, "account_id": request.account_id,
-        "attachments": len(attachments), "posted_at": now.isoformat()})
+    ctx.outbox.publish(ctx.session, MessagePosted(
+        demande_id=request.id, number=request.number, message_id=message.id,
+        author_role=actor.role, subject=subject, subject_code=subject_code,
+        owner_person_id=request.owner_person_id, account_id=request.account_id,
+        attachments=len(attachments), posted_at=now.isoformat()))
     return message
 
 

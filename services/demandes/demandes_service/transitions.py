@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from consignations_shared.clock import as_utc
+from consignations_shared.contracts.payloads.demandes import DemandeStateChanged
 
 from .context import CLIENT, GESTIONNAIRE, SYSTEM, Actor, DemandesContext
 from .domain import catalogue, lifecycle
@@ -34,15 +35,15 @@ def change_state(ctx: DemandesContext, request: Request, target: str, actor: Act
                                by_person_id=actor.person_id, by_role=actor.role, by_name=actor.name or None,
                                reason=reason)
     ctx.session.add(record)
-    ctx.outbox.event(ctx.session, "demande_state_changed", {
-        "demande_id": request.id, "number": request.number, "procedure_code": request.procedure_code,
-        "procedure_label": catalogue.procedure(request.procedure_code).label, "sens": request.sens,
-        "account_id": request.account_id, "owner_person_id": request.owner_person_id,
-        "from_state": source, "to_state": target, "reason": reason,
-        "non_conforming_documents": non_conforming_documents or [],
-        "changed_by_role": actor.role, "changed_by_person_id": actor.person_id,
-        "changed_at": now.isoformat(),
-    })
+    ctx.outbox.publish(ctx.session, DemandeStateChanged(
+        demande_id=request.id, number=request.number, procedure_code=request.procedure_code,
+        procedure_label=catalogue.procedure(request.procedure_code).label, sens=request.sens,
+        account_id=request.account_id, owner_person_id=request.owner_person_id,
+        from_state=source, to_state=target, reason=reason,
+        non_conforming_documents=non_conforming_documents or [],
+        changed_by_role=actor.role, changed_by_person_id=actor.person_id,
+        changed_at=now.isoformat(),
+    ))
     return record
 
 

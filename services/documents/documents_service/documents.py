@@ -14,6 +14,9 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 
 from consignations_shared.clock import as_utc
+from consignations_shared.contracts.payloads.documents import (
+    DocumentAttached, DocumentReviewed, DocumentUploaded,
+)
 from consignations_shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 from .context import DocumentsContext, acting_person
@@ -251,12 +254,12 @@ def _new_document(ctx, *, owner_service, owner_id, kind, page, document_date, fi
 
 def _save_upload(ctx: DocumentsContext, document: Document) -> dict:
     ctx.session.add(document)
-    ctx.outbox.event(ctx.session, "document_uploaded", {
-        **_event_base(document), "page": document.page,
-        "document_date": document.document_date.isoformat() if document.document_date else None,
-        "content_type": document.content_type, "size": document.size, "sha256": document.sha256,
-        "replaces_document_id": document.replaces_id, "uploaded_by": document.uploaded_by,
-    })
+    ctx.outbox.publish(ctx.session, DocumentUploaded(
+        **_event_base(document), page=document.page,
+        document_date=document.document_date.isoformat() if document.document_date else None,
+        content_type=document.content_type, size=document.size, sha256=document.sha256,
+        replaces_document_id=document.replaces_id, uploaded_by=document.uploaded_by,
+    ))
     try:
         ctx.session.commit()
     except BaseException:
@@ -372,10 +375,10 @@ def attach(ctx: DocumentsContext, document_id, person) -> dict:
         previous = ctx.session.get(Document, document.replaces_id)
         if previous is not None and previous.status in CURRENT:
             previous.status, previous.replaced_at, previous.replaced_by_id = "replaced", now, document.id
-    ctx.outbox.event(ctx.session, "document_attached", {
-        **_event_base(document), "page": document.page, "replaces_document_id": document.replaces_id,
-        "attached_by": person["id"],
-    })
+    ctx.outbox.publish(ctx.session, DocumentAttached(
+        **_event_base(document), page=document.page, replaces_document_id=document.replaces_id,
+        attached_by=person["id"],
+    ))
     ctx.session.commit()
     return view(document)
 
@@ -432,10 +435,10 @@ def review(ctx: DocumentsContext, document_id, person, status, reason=None) -> d
     document.review_status = status
     document.review_reason = reason if status == "non_conforme" else None
     document.reviewed_by, document.reviewed_at = person["id"], ctx.clock.now()
-    ctx.outbox.event(ctx.session, "document_reviewed", {
-        **_event_base(document), "review_status": status, "reason": document.review_reason,
-        "reviewed_by": person["id"],
-    })
+    ctx.outbox.publish(ctx.session, DocumentReviewed(
+        **_event_base(document), review_status=status, reason=document.review_reason,
+        reviewed_by=person["id"],
+    ))
     ctx.session.commit()
     return view(document)
 

@@ -10,6 +10,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from consignations_shared.contracts.payloads.documents import PaymentProofIssued, SummaryGenerated
 from consignations_shared.errors import Conflict
 
 from .context import DocumentsContext, acting_person
@@ -90,11 +91,11 @@ def render_summary(ctx: DocumentsContext, snapshot, person) -> dict:
 
     document, created = _generate(ctx, key, make, describe)
     if created:
-        ctx.outbox.event(ctx.session, "summary_generated", {
-            "document_id": document.id, "demande_id": document.owner_id, "number": snapshot.get("number"),
-            "version": snapshot["version"], "size": document.size, "sha256": document.sha256,
-            "generated_by": person["id"],
-        })
+        ctx.outbox.publish(ctx.session, SummaryGenerated(
+            document_id=document.id, demande_id=document.owner_id, number=snapshot.get("number"),
+            version=snapshot["version"], size=document.size, sha256=document.sha256,
+            generated_by=person["id"],
+        ))
         ctx.session.commit()
     return view(document)
 
@@ -118,15 +119,15 @@ def issue_payment_proof(ctx: DocumentsContext, snapshot, person) -> dict:
 
     document, created = _generate(ctx, key, make, describe)
     if created:
-        ctx.outbox.event(ctx.session, "payment_proof_issued", {
-            "document_id": document.id, "demande_id": document.owner_id, "number": snapshot.get("number"),
+        ctx.outbox.publish(ctx.session, PaymentProofIssued(
+            document_id=document.id, demande_id=document.owner_id, number=snapshot.get("number"),
             # Who the notifier tells (NO-10): the request's owner.
-            "owner_person_id": (snapshot.get("owner") or {}).get("person_id"),
-            "issued_at": ctx.clock.now().isoformat(),
-            "sens": snapshot["sens"], "size": document.size, "sha256": document.sha256,
-            "signer": {"subject": ctx.signer.get("subject"), "certificate_sha256": ctx.signer.get("certificate_sha256")},
-            "issued_by": person["id"],
-        })
+            owner_person_id=(snapshot.get("owner") or {}).get("person_id"),
+            issued_at=ctx.clock.now().isoformat(),
+            sens=snapshot["sens"], size=document.size, sha256=document.sha256,
+            signer={"subject": ctx.signer.get("subject"), "certificate_sha256": ctx.signer.get("certificate_sha256")},
+            issued_by=person["id"],
+        ))
         ctx.session.commit()
     return view(document)
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from nameko.web.handlers import http
 
+from consignations_shared.contracts.interfaces import AccountsInterface, DemandesInterface
 from consignations_shared.health import HealthEndpoints
 from consignations_shared.providers import Correlation, DatabaseSession, Outbox, ServiceClock
-from consignations_shared.rpc import TimedRpcProxy, rpc
+from consignations_shared.rpc import TypedRpcProxy, rpc
 
 from . import documents, generated, internal_http
 from .context import DocumentsContext
@@ -26,8 +27,8 @@ class DocumentsService(HealthEndpoints):
     clock = ServiceClock()
     runtime = DocumentsRuntime()
     # Owners of documents: their authorize_document(owner_id, person, action) is the rule.
-    accounts = TimedRpcProxy("accounts")
-    demandes = TimedRpcProxy("demandes")
+    accounts = TypedRpcProxy(AccountsInterface)
+    demandes = TypedRpcProxy(DemandesInterface)
 
     def _context(self) -> DocumentsContext:
         owners = {"accounts": self.accounts, "demandes": self.demandes}

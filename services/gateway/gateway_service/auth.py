@@ -41,7 +41,7 @@ def current_session() -> dict:
         raise Unauthenticated()
     from .rpc_calls import identity
 
-    resolved = identity("resolve_session", token)
+    resolved = identity.resolve_session(token)
     if from_cookie and request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         if not sent or not hmac.compare_digest(hashlib.sha256(sent.encode()).hexdigest(), resolved["csrf_hash"]):

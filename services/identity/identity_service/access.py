@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from consignations_shared.clock import as_utc
+from consignations_shared.contracts.payloads.identity import AccessDeleted, AccessExpired, AccessRenewed
 from consignations_shared.errors import NotFound
 
 from . import audit, sessions
@@ -23,10 +24,10 @@ def announce_expiry(ctx: IdentityContext, person: Person) -> None:
     if person.expiry_announced_at is None or as_utc(person.expiry_announced_at) < as_utc(person.valid_until):
         person.expiry_announced_at = ctx.clock.now()
         audit.record(ctx, "access_expired", person_id=person.id, email=person.email)
-        ctx.outbox.event(ctx.session, "access_expired", {
-            "person_id": person.id, "email": person.email, "profile": person.profile,
-            "valid_until": as_utc(person.valid_until).isoformat(),
-        })
+        ctx.outbox.publish(ctx.session, AccessExpired(
+            person_id=person.id, email=person.email, profile=person.profile,
+            valid_until=as_utc(person.valid_until).isoformat(),
+        ))
 
 
 def sweep_expired(ctx: IdentityContext, limit: int = 500) -> int:
@@ -51,9 +52,9 @@ def renew_access(ctx: IdentityContext, person_id: str, renewed_by: str | None = 
         raise NotFound("Cette personne est introuvable.")
     person.valid_until = ctx.clock.now() + ACCESS_VALIDITY
     audit.record(ctx, "access_renewed", person_id=person.id, email=person.email, actor_id=renewed_by)
-    ctx.outbox.event(ctx.session, "access_renewed", {
-        "person_id": person.id, "valid_until": person.valid_until.isoformat(), "renewed_by": renewed_by,
-    })
+    ctx.outbox.publish(ctx.session, AccessRenewed(
+        person_id=person.id, valid_until=person.valid_until.isoformat(), renewed_by=renewed_by,
+    ))
     ctx.session.commit()
     return sessions.person_view(person)
 
@@ -67,6 +68,6 @@ def delete_access(ctx: IdentityContext, person_id: str, deleted_by: str | None =
         person.status = "deleted"
         sessions.revoke_all(ctx, person.id, "access_deleted")
         audit.record(ctx, "access_deleted", person_id=person.id, email=person.email, actor_id=deleted_by)
-        ctx.outbox.event(ctx.session, "access_deleted", {"person_id": person.id, "deleted_by": deleted_by})
+        ctx.outbox.publish(ctx.session, AccessDeleted(person_id=person.id, deleted_by=deleted_by))
         ctx.session.commit()
     return {"person_id": person.id, "status": person.status}

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from consignations_shared.contracts.payloads.identity import AccountActivated, PersonInvited, SendInvitation
 from consignations_shared.errors import Conflict, Gone, ValidationFailed
 
 from . import audit
@@ -38,12 +39,12 @@ def _confidential_password() -> str:
 def _send(ctx: IdentityContext, person: Person, company_name: str | None) -> None:
     token = LinkStore(ctx.session, ctx.clock.now).issue(INVITATION, person.id, INVITATION_VALIDITY)
     code = ctx.codes.issue(CodePurpose.INVITATION, person.id, INVITATION_CODE_POLICY, _confidential_password)
-    ctx.outbox.command(ctx.session, "notifier", "send_invitation", {
-        "person_id": person.id, "email": person.email, "first_name": person.first_name,
-        "last_name": person.last_name, "link_token": token, "code": code,
-        "company_name": company_name, "profile": person.profile,
-        "validity_hours": int(INVITATION_VALIDITY.total_seconds() // 3600),
-    })
+    ctx.outbox.publish(ctx.session, SendInvitation(
+        person_id=person.id, email=person.email, first_name=person.first_name,
+        last_name=person.last_name, link_token=token, code=code,
+        company_name=company_name, profile=person.profile,
+        validity_hours=int(INVITATION_VALIDITY.total_seconds() // 3600),
+    ))
 
 
 def _check_profile(value: Any, field: str = "profile") -> str:
@@ -72,10 +73,10 @@ def invite(ctx: IdentityContext, form: dict[str, Any], invited_by: str | None = 
     _send(ctx, person, company_name)
     audit.record(ctx, "staff_created" if person.is_staff else "invitation_sent", person_id=person.id,
                  email=person.email, actor_id=invited_by, detail={"profile": person.profile})
-    ctx.outbox.event(ctx.session, "person_invited", {
-        "person_id": person.id, "email": person.email, "profile": person.profile,
-        "first_name": person.first_name, "last_name": person.last_name, "invited_by": invited_by,
-    })
+    ctx.outbox.publish(ctx.session, PersonInvited(
+        person_id=person.id, email=person.email, profile=person.profile,
+        first_name=person.first_name, last_name=person.last_name, invited_by=invited_by,
+    ))
     ctx.session.commit()
     return {"person_id": person.id, "email": person.email, "profile": person.profile}
 
@@ -105,11 +106,11 @@ def accept(ctx: IdentityContext, token: Any, code: Any, password: Any, accept_cg
     person.password_hash = ctx.hasher.hash(password)
     person.status, person.activated_at, person.password_changed_at = "active", now, now
     audit.record(ctx, "invitation_accepted", person_id=person.id, email=person.email)
-    ctx.outbox.event(ctx.session, "account_activated", {
-        "person_id": person.id, "profile": person.profile, "email": person.email,
-        "first_name": person.first_name, "last_name": person.last_name, "mobile": person.mobile,
-        "activated_at": now.isoformat(),
-    })
+    ctx.outbox.publish(ctx.session, AccountActivated(
+        person_id=person.id, profile=person.profile, email=person.email,
+        first_name=person.first_name, last_name=person.last_name, mobile=person.mobile,
+        activated_at=now.isoformat(),
+    ))
     ctx.session.commit()
     log.info("invitation accepted", extra={"person_id": person.id})
     return {"status": "activated", "message": "Votre compte est validé. Vous pouvez vous connecter.",

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from consignations_shared.clock import as_utc
+from consignations_shared.contracts.payloads.identity import LoginLocked
 from consignations_shared.errors import Forbidden, TooManyRequests, Unauthenticated, ValidationFailed
 
 from . import audit, sessions
@@ -120,10 +121,10 @@ def login(ctx: IdentityContext, email: Any, password: Any, ip: str | None = None
             audit.record(ctx, "login_locked", person_id=person.id if person else None, email=key, ip=ip,
                          detail={"until": new_state.locked_until.isoformat(), "level": new_state.lock_level})
             if person is not None:
-                ctx.outbox.event(ctx.session, "login_locked", {
-                    "person_id": person.id, "locked_until": new_state.locked_until.isoformat(),
-                    "lock_level": new_state.lock_level,
-                })
+                ctx.outbox.publish(ctx.session, LoginLocked(
+                    person_id=person.id, locked_until=new_state.locked_until.isoformat(),
+                    lock_level=new_state.lock_level,
+                ))
         ctx.session.commit()
         raise Unauthenticated(WRONG_CREDENTIALS, None, "invalid_credentials")
 

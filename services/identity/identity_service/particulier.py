@@ -19,6 +19,9 @@ from consignations_shared.clock import as_utc
 from . import audit
 from .access import ACCESS_VALIDITY
 from .context import IdentityContext, token_hash
+from consignations_shared.contracts.payloads.identity import (
+    AccountActivated, SendActivationLink, SendSignupAlreadyRegistered,
+)
 from consignations_shared.validation import check_person_name, normalise_email, normalise_french_mobile
 from .flows_common import collect, password_error, raise_if
 from .links import ACTIVATION, LinkStore
@@ -49,11 +52,11 @@ RESEND_ANSWER = {
 def _send_link(ctx: IdentityContext, person: Person) -> None:
     links = LinkStore(ctx.session, ctx.clock.now)
     token = links.issue(ACTIVATION, person.id, ACTIVATION_VALIDITY)
-    ctx.outbox.command(ctx.session, "notifier", "send_activation_link", {
-        "person_id": person.id, "email": person.email, "first_name": person.first_name,
-        "last_name": person.last_name, "link_token": token,
-        "validity_minutes": int(ACTIVATION_VALIDITY.total_seconds() // 60),
-    })
+    ctx.outbox.publish(ctx.session, SendActivationLink(
+        person_id=person.id, email=person.email, first_name=person.first_name,
+        last_name=person.last_name, link_token=token,
+        validity_minutes=int(ACTIVATION_VALIDITY.total_seconds() // 60),
+    ))
     audit.record(ctx, "activation_link_sent", person_id=person.id, email=person.email)
 
 
@@ -98,9 +101,9 @@ def start_particulier_signup(ctx: IdentityContext, form: dict[str, Any], ip: str
         if _may_resend(ctx, existing):
             _send_link(ctx, existing)
     else:
-        ctx.outbox.command(ctx.session, "notifier", "send_signup_already_registered", {
-            "signup_id": None, "email": existing.email,
-        })
+        ctx.outbox.publish(ctx.session, SendSignupAlreadyRegistered(
+            signup_id=None, email=existing.email,
+        ))
     ctx.session.commit()
     return dict(SIGNUP_ANSWER)
 
@@ -113,11 +116,11 @@ def activate(ctx: IdentityContext, token: Any) -> dict[str, Any]:
     now = ctx.clock.now()
     person.status, person.activated_at = "active", now
     audit.record(ctx, "account_activated", person_id=person.id, email=person.email)
-    ctx.outbox.event(ctx.session, "account_activated", {
-        "person_id": person.id, "profile": person.profile, "email": person.email,
-        "first_name": person.first_name, "last_name": person.last_name, "mobile": person.mobile,
-        "activated_at": now.isoformat(),
-    })
+    ctx.outbox.publish(ctx.session, AccountActivated(
+        person_id=person.id, profile=person.profile, email=person.email,
+        first_name=person.first_name, last_name=person.last_name, mobile=person.mobile,
+        activated_at=now.isoformat(),
+    ))
     ctx.session.commit()
     log.info("account activated", extra={"person_id": person.id})
     return {"status": "activated", "message": "Votre compte est validé.", "email": person.email}

@@ -14,6 +14,9 @@ from typing import Any
 from sqlalchemy import select
 
 from consignations_shared.clock import as_utc
+from consignations_shared.contracts.payloads.identity import (
+    PasswordChanged, PasswordResetRequested, SendPasswordChangeCode, SendPasswordReset,
+)
 from consignations_shared.errors import NotFound, ValidationFailed
 
 from . import audit, sessions
@@ -54,11 +57,11 @@ def request_reset(ctx: IdentityContext, email: Any, ip: str | None = None) -> di
             token = links.issue(PASSWORD_RESET, person.id, RESET_LINK_VALIDITY)
             code = ctx.codes.issue(CodePurpose.PASSWORD_RESET, person.id, PASSWORD_RESET_CODE_POLICY,
                                    generate_email_code)
-            ctx.outbox.command(ctx.session, "notifier", "send_password_reset", {
-                "person_id": person.id, "email": person.email, "link_token": token, "code": code,
-                "validity_minutes": int(RESET_LINK_VALIDITY.total_seconds() // 60),
-            })
-            ctx.outbox.event(ctx.session, "password_reset_requested", {"person_id": person.id})
+            ctx.outbox.publish(ctx.session, SendPasswordReset(
+                person_id=person.id, email=person.email, link_token=token, code=code,
+                validity_minutes=int(RESET_LINK_VALIDITY.total_seconds() // 60),
+            ))
+            ctx.outbox.publish(ctx.session, PasswordResetRequested(person_id=person.id))
     ctx.session.commit()
     return dict(FORGOTTEN_ANSWER)
 
@@ -74,9 +77,9 @@ def _set_password(ctx: IdentityContext, person: Person, password: str, reason: s
         throttle.failures, throttle.locked_until, throttle.lock_level = [], None, 0
     audit.record(ctx, "password_reset" if reason == "reset" else "password_changed",
                  person_id=person.id, email=person.email)
-    ctx.outbox.event(ctx.session, "password_changed", {
-        "person_id": person.id, "email": person.email, "reason": reason, "changed_at": now.isoformat(),
-    })
+    ctx.outbox.publish(ctx.session, PasswordChanged(
+        person_id=person.id, email=person.email, reason=reason, changed_at=now.isoformat(),
+    ))
 
 
 def reset_password(ctx: IdentityContext, token: Any, email: Any, password: Any, code: Any) -> dict[str, Any]:
@@ -118,10 +121,10 @@ def request_change_code(ctx: IdentityContext, person_id: str, password: Any = No
         raise ValidationFailed(None, {"password": problem})
     ctx.codes.check_resend_allowed(CodePurpose.PASSWORD_CHANGE, person.id, PASSWORD_CHANGE_CODE_POLICY)
     code = ctx.codes.issue(CodePurpose.PASSWORD_CHANGE, person.id, PASSWORD_CHANGE_CODE_POLICY, generate_email_code)
-    ctx.outbox.command(ctx.session, "notifier", "send_password_change_code", {
-        "person_id": person.id, "email": person.email, "code": code,
-        "validity_hours": int(PASSWORD_CHANGE_CODE_POLICY.validity.total_seconds() // 3600),
-    })
+    ctx.outbox.publish(ctx.session, SendPasswordChangeCode(
+        person_id=person.id, email=person.email, code=code,
+        validity_hours=int(PASSWORD_CHANGE_CODE_POLICY.validity.total_seconds() // 3600),
+    ))
     audit.record(ctx, "password_change_code_sent", person_id=person.id, email=person.email)
     ctx.session.commit()
     return {"status": "code_sent",

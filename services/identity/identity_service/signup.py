@@ -17,6 +17,9 @@ from typing import Any
 from sqlalchemy import select, update
 
 from consignations_shared.clock import as_utc
+from consignations_shared.contracts.payloads.identity import (
+    SendSignupAlreadyRegistered, SendSignupEmailCode, SendSignupSmsCode, SignupVerified,
+)
 from consignations_shared.errors import Conflict, Gone, ValidationFailed
 
 from .access import ACCESS_VALIDITY
@@ -153,9 +156,9 @@ def _progress(signup: Signup) -> dict[str, Any]:
 
 def _send_sms_code(ctx: IdentityContext, signup: Signup) -> None:
     code = ctx.codes.issue(CodePurpose.SIGNUP_SMS, signup.id, SIGNUP_CODE_POLICY, generate_sms_code)
-    ctx.outbox.command(ctx.session, "notifier", "send_signup_sms_code", {
-        "signup_id": signup.id, "mobile": signup.mobile, "code": code,
-    })
+    ctx.outbox.publish(ctx.session, SendSignupSmsCode(
+        signup_id=signup.id, mobile=signup.mobile, code=code,
+    ))
 
 
 def _send_email_code(ctx: IdentityContext, signup: Signup) -> None:
@@ -166,14 +169,14 @@ def _send_email_code(ctx: IdentityContext, signup: Signup) -> None:
     if already_registered:
         # The code is issued (same timing, same answers) but never sent: the owner of the
         # address is told that somebody tried to sign up with it.
-        ctx.outbox.command(ctx.session, "notifier", "send_signup_already_registered", {
-            "signup_id": signup.id, "email": signup.email,
-        })
+        ctx.outbox.publish(ctx.session, SendSignupAlreadyRegistered(
+            signup_id=signup.id, email=signup.email,
+        ))
         return
-    ctx.outbox.command(ctx.session, "notifier", "send_signup_email_code", {
-        "signup_id": signup.id, "email": signup.email, "company_name": signup.company_name,
-        "code": code,
-    })
+    ctx.outbox.publish(ctx.session, SendSignupEmailCode(
+        signup_id=signup.id, email=signup.email, company_name=signup.company_name,
+        code=code,
+    ))
 
 
 def _pending_signup(ctx: IdentityContext, token: Any, *, lock: bool = False) -> Signup:
@@ -243,11 +246,11 @@ def verify_email_code(ctx: IdentityContext, token: str, code: Any) -> dict[str, 
     signup.email_verified_at = now
     signup.status = STATUS_VERIFIED
     signup.person_id = person.id
-    ctx.outbox.event(ctx.session, "signup_verified", {
-        "signup_id": signup.id, "person_id": person.id, "profile": signup.profile,
-        "company_name": signup.company_name, "email": signup.email, "mobile": signup.mobile,
-        "verified_at": now.isoformat(),
-    })
+    ctx.outbox.publish(ctx.session, SignupVerified(
+        signup_id=signup.id, person_id=person.id, profile=signup.profile,
+        company_name=signup.company_name, email=signup.email, mobile=signup.mobile,
+        verified_at=now.isoformat(),
+    ))
     ctx.session.commit()
     log.info("sign-up verified", extra={"signup_id": signup.id, "person_id": person.id})
     return _progress(signup)

@@ -4,7 +4,10 @@ All messages carry the EV-2 envelope ``{event_id, type, version, occurred_at, so
 correlation_id, payload}``; only ``payload`` is described here (version 1 of every type).
 ``?`` marks an optional key. A message whose payload misses a required key makes its handler
 raise :class:`ContractViolation`: it is retried, then parked in the queue's ``.dlq`` where an
-operator can read the reason (``x-error``) and replay it once the publisher is fixed.
+operator can read the reason (``x-error``) and replay it once the publisher is fixed. Each
+payload is read through its declared type (``consignations_shared.contracts.payloads``, the
+source of ``docs/asyncapi.yaml``): a value of the wrong type is a ContractViolation too. The keys
+below are what the notifier needs of those types (a unit test holds them against the types).
 
 Recipients of the events that carry only a ``person_id`` are looked up in the notifier's own
 ``contacts`` table, filled by the identity and accounts events below; an unknown person is asked

@@ -27,10 +27,13 @@ from functools import cached_property
 from typing import Any, Callable
 from urllib.parse import quote
 
+from pydantic import ValidationError
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from consignations_shared.clock import Clock, as_utc
+from consignations_shared.contracts import payloads  # noqa: F401  (fills the registry)
+from consignations_shared.contracts.messages import COMMANDS as COMMAND_TYPES, Message, event_type
 from consignations_shared.events import Envelope
 from consignations_shared.idempotency import first_delivery
 from consignations_shared.plumbing import processed_events
@@ -221,12 +224,25 @@ class Dispatcher:
 
 # --- one function per command / event --------------------------------------------------------
 
+def _typed(message_type: type[Message], envelope: Envelope, contract) -> dict[str, Any]:
+    """The payload read through its declared type (`consignations_shared.contracts.payloads`),
+    then held against what the notifier needs: the fields sent (unknown ones dropped), so that a
+    contact is only updated with what the message carries."""
+    require(envelope.payload, contract)
+    try:
+        typed = message_type.read(envelope)
+    except ValidationError as exc:
+        raise ContractViolation(f"{contract.routing_key}: {exc.errors(include_url=False)}") from None
+    return typed.model_dump(mode="json", exclude_unset=True)
+
+
 def _command(envelope: Envelope, name: str) -> dict[str, Any]:
-    return dict(require(envelope.payload, COMMANDS[name]))
+    return _typed(COMMAND_TYPES[("notifier", name)], envelope, COMMANDS[name])
 
 
 def _event(envelope: Envelope, routing_key: str) -> dict[str, Any]:
-    return dict(require(envelope.payload, EVENTS[routing_key]))
+    source, type_ = routing_key.split(".", 1)
+    return _typed(event_type(source, type_, envelope.version), envelope, EVENTS[routing_key])
 
 
 def signup_sms_code(dispatcher: Dispatcher, envelope: Envelope) -> bool:

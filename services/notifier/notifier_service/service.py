@@ -3,9 +3,10 @@
 Thin nameko entrypoints over ``dispatch``; contracts of every message: ``contracts.py``.
 """
 from consignations_shared.consumer import consume_command, consume_event
+from consignations_shared.contracts.interfaces import IdentityInterface
 from consignations_shared.health import HealthEndpoints
 from consignations_shared.providers import Correlation, DatabaseSession, DeliveryAttempt, ServiceClock
-from consignations_shared.rpc import TimedRpcProxy
+from consignations_shared.rpc import TypedRpcProxy
 
 from . import dispatch
 from .providers import EmailDelivery, NotifierOptions, SmsDelivery
@@ -23,7 +24,7 @@ class NotifierService(HealthEndpoints):
     attempt = DeliveryAttempt()
     # Fallback only: contacts come from events (contacts.py); identity is asked for a person
     # the notifier never heard of, and its silence makes the event retried later.
-    identity = TimedRpcProxy("identity")
+    identity = TypedRpcProxy(IdentityInterface)
 
     def _dispatcher(self) -> dispatch.Dispatcher:
         return dispatch.Dispatcher(

@@ -16,10 +16,6 @@ from ..web import json_body
 bp = Blueprint("backoffice", __name__, url_prefix="/api/backoffice/demandes")
 
 
-def _as_staff(method: str, *args):
-    return demandes(method, current_person(), *args)
-
-
 def _optional_body() -> dict:
     """A JSON object, or nothing at all (the reason of some decisions is optional)."""
     if not request.get_data(cache=True):
@@ -33,14 +29,14 @@ def _optional_body() -> dict:
 def queue():
     """BO-1: filters, sort and pages as query parameters (one value each); the service refuses
     the unknown ones."""
-    return jsonify(_as_staff("staff_queue", request.args.to_dict()))
+    return jsonify(demandes.staff_queue(current_person(), request.args.to_dict()))
 
 
 @bp.get("/<demande_id>")
 @login_required
 @staff_required
 def detail(demande_id):
-    return jsonify(_as_staff("staff_detail", demande_id))
+    return jsonify(demandes.staff_detail(current_person(), demande_id))
 
 
 @bp.post("/<demande_id>/complement")
@@ -48,7 +44,7 @@ def detail(demande_id):
 @staff_required
 def request_complement(demande_id):
     """→ AWAITING_COMPLEMENT once at least one document is reviewed non conforme (NO-9)."""
-    return jsonify(_as_staff("staff_request_complement", demande_id, _optional_body().get("reason")))
+    return jsonify(demandes.staff_request_complement(current_person(), demande_id, _optional_body().get("reason")))
 
 
 @bp.post("/<demande_id>/await-funds")
@@ -56,14 +52,14 @@ def request_complement(demande_id):
 @staff_required
 def await_funds(demande_id):
     """→ AWAITING_FUNDS (consignations only)."""
-    return jsonify(_as_staff("staff_await_funds", demande_id, _optional_body().get("reason")))
+    return jsonify(demandes.staff_await_funds(current_person(), demande_id, _optional_body().get("reason")))
 
 
 @bp.post("/<demande_id>/funds-received")
 @login_required
 @staff_required
 def funds_received(demande_id):
-    return jsonify(_as_staff("staff_funds_received", demande_id))
+    return jsonify(demandes.staff_funds_received(current_person(), demande_id))
 
 
 @bp.post("/<demande_id>/validate")
@@ -72,7 +68,7 @@ def funds_received(demande_id):
 def validate(demande_id):
     """→ VALIDATED once every document is reviewed conforme; the signed payment proof is issued
     (DO-8, NO-10)."""
-    return jsonify(_as_staff("staff_validate", demande_id))
+    return jsonify(demandes.staff_validate(current_person(), demande_id))
 
 
 @bp.post("/<demande_id>/reject")
@@ -80,7 +76,7 @@ def validate(demande_id):
 @staff_required
 def reject(demande_id):
     """→ REJECTED with a mandatory reason (NO-11)."""
-    return jsonify(_as_staff("staff_reject", demande_id, _optional_body().get("reason")))
+    return jsonify(demandes.staff_reject(current_person(), demande_id, _optional_body().get("reason")))
 
 
 @bp.get("/<demande_id>/messages")
@@ -88,7 +84,7 @@ def reject(demande_id):
 @staff_required
 def thread(demande_id):
     """BO-3: the thread, oldest first; reading it marks the client's replies read."""
-    return jsonify(_as_staff("staff_thread", demande_id))
+    return jsonify(demandes.staff_thread(current_person(), demande_id))
 
 
 @bp.post("/<demande_id>/messages")
@@ -98,5 +94,5 @@ def post_message(demande_id):
     """MS-1: a new message with one of the five subjects (FREE: `free_subject` required); NO-14
     e-mails the request's owner."""
     body = json_body()
-    return jsonify(_as_staff("staff_post_message", demande_id, body.get("subject_code"), body.get("free_subject"),
+    return jsonify(demandes.staff_post_message(current_person(), demande_id, body.get("subject_code"), body.get("free_subject"),
                              body.get("body"), body.get("attachments"))), 201

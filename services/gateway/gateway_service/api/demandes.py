@@ -35,32 +35,28 @@ def client_required(view):
     return wrapper
 
 
-def _as_client(method: str, *args):
-    return demandes(method, current_person(), *args)
-
-
 @bp.get("/legal-forms")
 def legal_forms():
-    return jsonify(demandes("legal_forms", request.args.get("q", "")))
+    return jsonify(demandes.legal_forms(request.args.get("q", "")))
 
 
 @bp.get("/procedures")
 @login_required
 def procedures():
-    return jsonify(demandes("procedures", current_person()))
+    return jsonify(demandes.procedures(current_person()))
 
 
 @bp.get("/procedures/<code>")
 @login_required
 def procedure(code):
-    return jsonify(demandes("procedure", code))
+    return jsonify(demandes.procedure(code))
 
 
 @bp.post("/demandes")
 @login_required
 @client_required
 def create_draft():
-    return jsonify(_as_client("create_draft", json_body().get("procedure_code"))), 201
+    return jsonify(demandes.create_draft(current_person(), json_body().get("procedure_code"))), 201
 
 
 @bp.get("/demandes")
@@ -69,14 +65,14 @@ def create_draft():
 def board():
     """« Mon suivi » (DM-7): one tab in one call; every query parameter goes to the service,
     which refuses the unknown ones."""
-    return jsonify(_as_client("board", request.args.to_dict()))
+    return jsonify(demandes.board(current_person(), request.args.to_dict()))
 
 
 @bp.get("/demandes/<demande_id>")
 @login_required
 @client_required
 def detail(demande_id):
-    return jsonify(_as_client("detail", demande_id))
+    return jsonify(demandes.detail(current_person(), demande_id))
 
 
 @bp.put("/demandes/<demande_id>/informations")
@@ -86,70 +82,70 @@ def save_informations(demande_id):
     """Step 1: « Enregistrer » (`complete` false), or « Suivant » (`complete: true`: mandatory
     fields required, then step 2)."""
     body = json_body()
-    return jsonify(_as_client("save_step", demande_id, body.get("values", {}), body.get("complete") is True))
+    return jsonify(demandes.save_step(current_person(), demande_id, body.get("values", {}), body.get("complete") is True))
 
 
 @bp.post("/demandes/<demande_id>/justificatifs/confirm")
 @login_required
 @client_required
 def confirm_documents(demande_id):
-    return jsonify(_as_client("confirm_documents", demande_id))
+    return jsonify(demandes.confirm_documents(current_person(), demande_id))
 
 
 @bp.put("/demandes/<demande_id>/step")
 @login_required
 @client_required
 def go_to_step(demande_id):
-    return jsonify(_as_client("go_to_step", demande_id, json_body().get("step")))
+    return jsonify(demandes.go_to_step(current_person(), demande_id, json_body().get("step")))
 
 
 @bp.post("/demandes/<demande_id>/submit")
 @login_required
 @client_required
 def submit(demande_id):
-    return jsonify(_as_client("submit", demande_id, request.headers.get(IDEMPOTENCY_HEADER) or None))
+    return jsonify(demandes.submit(current_person(), demande_id, request.headers.get(IDEMPOTENCY_HEADER) or None))
 
 
 @bp.post("/demandes/<demande_id>/duplicate")
 @login_required
 @client_required
 def duplicate(demande_id):
-    return jsonify(_as_client("duplicate", demande_id)), 201
+    return jsonify(demandes.duplicate(current_person(), demande_id)), 201
 
 
 @bp.delete("/demandes/<demande_id>")
 @login_required
 @client_required
 def delete(demande_id):
-    return jsonify(_as_client("delete", demande_id))
+    return jsonify(demandes.delete(current_person(), demande_id))
 
 
 @bp.get("/demandes/<demande_id>/reassign-candidates")
 @login_required
 @client_required
 def reassign_candidates(demande_id):
-    return jsonify(_as_client("reassign_candidates", demande_id))
+    return jsonify(demandes.reassign_candidates(current_person(), demande_id))
 
 
 @bp.post("/demandes/<demande_id>/reassign")
 @login_required
 @client_required
 def reassign(demande_id):
-    return jsonify(_as_client("reassign", demande_id, json_body().get("person_id")))
+    return jsonify(demandes.reassign(current_person(), demande_id, json_body().get("person_id")))
 
 
 @bp.post("/demandes/<demande_id>/complete")
 @login_required
 @client_required
 def complete(demande_id):
-    return jsonify(_as_client("complete", demande_id))
+    return jsonify(demandes.complete(current_person(), demande_id))
 
 
 @bp.get("/demandes/<demande_id>/summary")
 @login_required
 @client_required
 def summary(demande_id):
-    return jsonify(_as_client("summary_document", demande_id))
+    return jsonify(demandes.summary_document(current_person(), demande_id))
 
 
 @bp.get("/demandes/<demande_id>/summary.pdf")
@@ -157,18 +153,18 @@ def summary(demande_id):
 @client_required
 def summary_pdf(demande_id):
     """A link of the portal: the PDF summary through the documents download route."""
-    return redirect(_as_client("summary_document", demande_id)["download_path"], 302)
+    return redirect(demandes.summary_document(current_person(), demande_id)["download_path"], 302)
 
 
 @bp.get("/demandes/<demande_id>/proof")
 @login_required
 @client_required
 def proof(demande_id):
-    return jsonify(_as_client("proof_document", demande_id))
+    return jsonify(demandes.proof_document(current_person(), demande_id))
 
 
 @bp.get("/demandes/<demande_id>/proof.pdf")
 @login_required
 @client_required
 def proof_pdf(demande_id):
-    return redirect(_as_client("proof_document", demande_id)["download_path"], 302)
+    return redirect(demandes.proof_document(current_person(), demande_id)["download_path"], 302)

@@ -18,7 +18,7 @@ from consignations_shared.errors import ValidationFailed
 
 from ..auth import current_person, login_required, staff_required
 from ..documents_client import DocumentsClient, FileTooLarge
-from ..rpc_calls import call
+from ..rpc_calls import documents as documents_rpc
 from ..web import UNSTORABLE, UNSTORABLE_TEXT, correlation_id, json_body
 
 bp = Blueprint("documents", __name__, url_prefix="/api/documents")
@@ -29,10 +29,6 @@ UPLOAD_FIELDS = ("owner_service", "owner_id", "kind", "page", "document_date")
 NO_FILE = "Aucun fichier n'a été joint (champ « file »)."
 ONE_FILE = "Un seul fichier par envoi."
 MULTIPART_ONLY = "Le fichier doit être envoyé en multipart/form-data (champ « file »)."
-
-
-def documents(method: str, *args):
-    return call("documents", method, *args)
 
 
 def client() -> DocumentsClient:
@@ -125,7 +121,7 @@ def _metadata(form, upload, fields) -> dict:
 
 @bp.get("/kinds")
 def kinds():
-    return jsonify(documents("document_kinds"))
+    return jsonify(documents_rpc.document_kinds())
 
 
 @bp.post("")
@@ -146,19 +142,19 @@ def upload():
 def list_documents():
     owner_service, owner_id = request.args.get("owner_service"), request.args.get("owner_id")
     history = request.args.get("history", "").lower() in ("1", "true", "yes")
-    return jsonify(documents("list_documents", owner_service, owner_id, current_person(), history))
+    return jsonify(documents_rpc.list_documents(owner_service, owner_id, current_person(), history))
 
 
 @bp.get("/<document_id>")
 @login_required
 def get_document(document_id: str):
-    return jsonify(documents("get_document", document_id, current_person()))
+    return jsonify(documents_rpc.get_document(document_id, current_person()))
 
 
 @bp.post("/<document_id>/attach")
 @login_required
 def attach(document_id: str):
-    return jsonify(documents("attach_document", document_id, current_person()))
+    return jsonify(documents_rpc.attach_document(document_id, current_person()))
 
 
 @bp.post("/<document_id>/replace")
@@ -177,7 +173,7 @@ def replace(document_id: str):
 @bp.delete("/<document_id>")
 @login_required
 def delete(document_id: str):
-    return jsonify(documents("delete_document", document_id, current_person()))
+    return jsonify(documents_rpc.delete_document(document_id, current_person()))
 
 
 @bp.post("/<document_id>/review")
@@ -185,7 +181,7 @@ def delete(document_id: str):
 @staff_required
 def review(document_id: str):
     body = json_body()
-    return jsonify(documents("review_document", document_id, current_person(), body.get("status"),
+    return jsonify(documents_rpc.review_document(document_id, current_person(), body.get("status"),
                              body.get("reason")))
 
 

@@ -41,7 +41,7 @@ def client_required(view):
 @client_required
 def thread(demande_id):
     """The thread, oldest first; reading it marks the back office's messages read."""
-    return jsonify(demandes("thread", current_person(), demande_id))
+    return jsonify(demandes.thread(current_person(), demande_id))
 
 
 @bp.post("/demandes/<demande_id>/messages")
@@ -50,7 +50,7 @@ def thread(demande_id):
 def reply(demande_id):
     """MS-2: a reply to the back office's latest message (or to `in_reply_to`)."""
     body = json_body()
-    return jsonify(demandes("reply", current_person(), demande_id, body.get("body"), body.get("in_reply_to"),
+    return jsonify(demandes.reply(current_person(), demande_id, body.get("body"), body.get("in_reply_to"),
                             body.get("attachments"))), 201
 
 
@@ -58,14 +58,14 @@ def reply(demande_id):
 @login_required
 def mark_unread(message_id):
     """« Marquer comme non lu » (MS-4), for clients and gestionnaires alike."""
-    return jsonify(demandes("mark_unread", current_person(), message_id))
+    return jsonify(demandes.mark_unread(current_person(), message_id))
 
 
 @bp.get("/messages/unread-count")
 @login_required
 @client_required
 def unread_count():
-    return jsonify(demandes("unread_total", current_person()))
+    return jsonify(demandes.unread_total(current_person()))
 
 
 @bp.route("/messages/<message_id>", methods=["PUT", "PATCH", "DELETE"])

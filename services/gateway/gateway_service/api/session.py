@@ -21,7 +21,7 @@ def login():
     mode = body.get("session", "cookie")
     if mode not in ("cookie", "bearer"):
         raise ValidationFailed(None, {"session": "Valeur attendue : « cookie » ou « bearer »."})
-    opened = identity("login", body.get("email"), body.get("password"), client_ip(),
+    opened = identity.login(body.get("email"), body.get("password"), client_ip(),
                       request.headers.get("User-Agent"))
     reply = {"person": opened["person"]}
     if mode == "bearer":
@@ -39,7 +39,7 @@ def logout():
     token = session_token()
     if token:
         current_session()  # the CSRF check applies to logout as well
-        identity("logout", token, client_ip())
+        identity.logout(token, client_ip())
     response = make_response("", 204)
     clear_session_cookies(response)
     return response
@@ -53,13 +53,13 @@ def session():
 
 @bp.post("/password/forgotten")
 def forgotten_password():
-    return jsonify(identity("request_password_reset", json_body().get("email"), client_ip())), 202
+    return jsonify(identity.request_password_reset(json_body().get("email"), client_ip())), 202
 
 
 @bp.post("/password/reset")
 def reset_password():
     body = json_body()
-    return jsonify(identity("reset_password", body.get("token"), body.get("email"),
+    return jsonify(identity.reset_password(body.get("token"), body.get("email"),
                             body.get("password"), body.get("code")))
 
 
@@ -67,7 +67,7 @@ def reset_password():
 @login_required
 def password_change_code():
     body = json_body()
-    return jsonify(identity("request_password_change_code", current_person()["id"], body.get("password"))), 202
+    return jsonify(identity.request_password_change_code(current_person()["id"], body.get("password"))), 202
 
 
 @bp.post("/me/password")
@@ -75,22 +75,22 @@ def password_change_code():
 def change_password():
     body = json_body()
     auth = current_session()
-    return jsonify(identity("change_password", auth["person"]["id"], auth["session_id"],
+    return jsonify(identity.change_password(auth["person"]["id"], auth["session_id"],
                             body.get("password"), body.get("code")))
 
 
 @bp.get("/invitation")
 def invitation_details():
-    return jsonify(identity("invitation_details", request.args.get("token")))
+    return jsonify(identity.invitation_details(request.args.get("token")))
 
 
 @bp.post("/invitation/accept")
 def accept_invitation():
     body = json_body()
-    return jsonify(identity("accept_invitation", body.get("token"), body.get("code"),
+    return jsonify(identity.accept_invitation(body.get("token"), body.get("code"),
                             body.get("password"), body.get("accept_cgu")))
 
 
 @bp.post("/invitation/resend")
 def resend_invitation():
-    return jsonify(identity("resend_invitation", json_body().get("token"))), 202
+    return jsonify(identity.resend_invitation(json_body().get("token"))), 202

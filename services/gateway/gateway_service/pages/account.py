@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import abort, redirect, url_for
 
 from ..auth import current_person
-from ..rpc_calls import accounts, call, demandes
+from ..rpc_calls import accounts, demandes, documents as documents_rpc
 from . import bp
 from .common import render, signed_in
 
@@ -20,7 +20,7 @@ ACCEPTED_FILE_TYPES = ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg
 
 
 def _account_documents(person: dict, account_id: str) -> list[dict]:
-    return call("documents", "list_documents", "accounts", account_id, person, False)
+    return documents_rpc.list_documents("accounts", account_id, person, False)
 
 
 @bp.app_template_global()
@@ -56,11 +56,11 @@ def landing():
         return redirect(url_for("pages.staff_queue"))
     person, me = signed_in()
     if me["account_kind"] == "ENTREPRISE" and me["profile"] == "ADMINISTRATEUR":
-        wizard = accounts("wizard_state", person)
+        wizard = accounts.wizard_state(person)
         if not wizard["finalised"]:
             step = WIZARD_STEPS[min(max(wizard["wizard_step"], 1), 4) - 1][0]
             return redirect(url_for("pages.wizard", step=step))
-    if accounts("welcome", person)["show"]:
+    if accounts.welcome(person)["show"]:
         return redirect(url_for("pages.welcome"))
     return redirect(url_for("pages.my_account"))
 
@@ -71,7 +71,7 @@ def wizard(step: str):
     if step not in names:
         abort(404)
     person, me = signed_in()
-    state = accounts("wizard_state", person)
+    state = accounts.wizard_state(person)
     if state["finalised"]:
         return redirect(url_for("pages.my_account"))
     number = names.index(step) + 1
@@ -84,18 +84,18 @@ def wizard(step: str):
     context = {"state": state, "options": options, "number": number, "steps": WIZARD_STEPS, "step": step,
                "account_id": me["account_id"]}
     if step == "utilisateurs":
-        context["members"] = [m for m in accounts("list_members", person) if m["person_id"] != person["id"]]
+        context["members"] = [m for m in accounts.list_members(person) if m["person_id"] != person["id"]]
     return render(f"assistant_{step}.html", person=person, me=me, in_wizard=True, **context)
 
 
 @bp.get("/bienvenue")
 def welcome():
     person, me = signed_in()
-    page = accounts("welcome", person)
+    page = accounts.welcome(person)
     if not page["show"]:
         return redirect(url_for("pages.my_account"))
     procedures = [{"code": p["code"], "label": p["label"], "sens": p["sens"]}
-                  for p in demandes("procedures", person)]
+                  for p in demandes.procedures(person)]
     return render("bienvenue.html", person=person, me=me, page=page, procedures=procedures)
 
 
@@ -111,11 +111,11 @@ def my_account():
 @bp.get("/fiche-client")
 def fiche():
     person, me = signed_in()
-    return render("fiche_client.html", person=person, me=me, fiche=accounts("fiche", person))
+    return render("fiche_client.html", person=person, me=me, fiche=accounts.fiche(person))
 
 
 @bp.get("/utilisateurs")
 def users():
     person, me = signed_in()
-    return render("utilisateurs.html", person=person, me=me, members=accounts("list_members", person))
+    return render("utilisateurs.html", person=person, me=me, members=accounts.list_members(person))
 

@@ -25,7 +25,7 @@ def render(template: str, status: int = 200, **context):
 def _unread_total(person: dict | None) -> int:
     """The header's count of unread back-office messages (MS-4), as GET /api/messages/unread-count."""
     try:
-        return int(demandes("unread_total", person)["unread"]) if person else 0
+        return int(demandes.unread_total(person)["unread"]) if person else 0
     except DomainError:
         return 0
 
@@ -40,7 +40,7 @@ def safe_next(value: str | None, default: str = "/espace") -> str:
 def signed_in() -> tuple[dict, dict]:
     """(person from the session, « Mon profil » from the accounts service) or Unauthenticated."""
     person = current_person()
-    return person, accounts("my_profile", person)
+    return person, accounts.my_profile(person)
 
 
 @bp.errorhandler(DomainError)

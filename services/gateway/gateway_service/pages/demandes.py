@@ -15,7 +15,7 @@ from flask import abort, redirect, request, url_for
 
 from consignations_shared.errors import DomainError
 
-from ..rpc_calls import accounts, call, demandes
+from ..rpc_calls import accounts, demandes, documents as documents_rpc
 from . import bp
 from .common import render, signed_in
 
@@ -58,7 +58,7 @@ def _board_query() -> dict:
 
 
 def _documents(person: dict, demande_id: str) -> list[dict]:
-    return call("documents", "list_documents", "demandes", demande_id, person, False)
+    return documents_rpc.list_documents("demandes", demande_id, person, False)
 
 
 @bp.app_template_global()
@@ -75,18 +75,18 @@ def board():
     query = _board_query()
     problem = None
     try:
-        tab = demandes("board", person, query)
+        tab = demandes.board(person, query)
     except DomainError as exc:
         if exc.status != 422:
             raise
         problem = exc
         query = {"tab": query["tab"]}
-        tab = demandes("board", person, query)
-    procedures = demandes("procedures", person)
+        tab = demandes.board(person, query)
+    procedures = demandes.procedures(person)
     owners = []  # an administrator sees every request of the account: filter by owner
     if me["profile"] == "ADMINISTRATEUR":
         owners = [(m["person_id"], f'{m.get("first_name") or ""} {m.get("last_name") or ""}'.strip() or m["email"])
-                  for m in accounts("list_members", person) if m.get("profile") in ("ADMINISTRATEUR", "UTILISATEUR")]
+                  for m in accounts.list_members(person) if m.get("profile") in ("ADMINISTRATEUR", "UTILISATEUR")]
     return render("suivi.html", person=person, me=me, tab=tab, query=query, problem=problem,
                   sorts=BOARD_SORTS, can_create=me["profile"] != "CONSULTATION",
                   states=[(state["code"], state["label"]) for state in tab.get("states", [])], procedures=procedures,
@@ -99,7 +99,7 @@ def new_request():
     """« Créer une demande »: the procedure chosen, what it needs, then « Commencer » posts
     POST /api/demandes and opens step 1 of the new draft."""
     person, me = signed_in()
-    procedures = demandes("procedures", person)
+    procedures = demandes.procedures(person)
     code = request.args.get("procedure", "")
     chosen = next((p for p in procedures if p["code"] == code), None)
     return render("demande_nouvelle.html", person=person, me=me, procedures=procedures, chosen=chosen)
@@ -135,7 +135,7 @@ def _document_slots(procedure: dict, demande: dict, documents: list[dict]) -> li
     if spec.get("additional_allowed"):
         slots.append({"kind": "OTHER", "label": "Ajouter un nouveau document (facultatif)", "help": None,
                       "required": False})
-    kinds = {k["code"]: k for k in call("documents", "document_kinds")}  # recto / verso, dated kinds
+    kinds = {k["code"]: k for k in documents_rpc.document_kinds()}  # recto / verso, dated kinds
     for slot in slots:
         slot["attached"] = [d for d in attached if d["kind"] == slot["kind"]]
         kind = kinds.get(slot["kind"], {})
@@ -149,13 +149,13 @@ def request_step(demande_id: str, number: int):
     if number not in (1, 2, 3, 4):
         abort(404)
     person, me = signed_in()
-    demande = demandes("detail", person, demande_id)
+    demande = demandes.detail(person, demande_id)
     if demande["state"] != "DRAFT":
         if number != 4:
             return redirect(url_for("pages.request_detail", demande_id=demande_id))
     elif number == 4 or number > demande["step"]:
         return redirect(url_for("pages.request_step", demande_id=demande_id, number=min(demande["step"], 3)))
-    procedure = demandes("procedure", demande["procedure_code"])
+    procedure = demandes.procedure(demande["procedure_code"])
     context = {"person": person, "me": me, "demande": demande, "procedure": procedure, "number": number,
                "steps": [(step["code"], step["label"]) for step in procedure["steps"]]}  # the catalogue's
     if number == 1:
@@ -173,10 +173,10 @@ def request_detail(demande_id: str):
     """« Consulter le détail » (DM-8): data, state, history, documents (non conformes in red with
     their reason, replaced during a complement), and the thread with the reply box."""
     person, me = signed_in()
-    demande = demandes("detail", person, demande_id)
+    demande = demandes.detail(person, demande_id)
     documents = [d for d in _documents(person, demande_id) if d["status"] == "attached"]
     thread = None
     if demande["state"] != "DRAFT":
-        thread = demandes("thread", person, demande_id)
+        thread = demandes.thread(person, demande_id)
     return render("demande_detail.html", person=person, me=me, demande=demande, documents=documents,
                   thread=thread, unread_allowed=True, unread_own_roles=("CLIENT",))

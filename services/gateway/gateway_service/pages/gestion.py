@@ -59,13 +59,13 @@ def staff_queue():
              if request.args.get(name)}
     problem = None
     try:
-        queue = demandes("staff_queue", person, query)
+        queue = demandes.staff_queue(person, query)
     except DomainError as exc:
         if exc.status != 422:
             raise
         problem, query = exc, {}
-        queue = demandes("staff_queue", person, query)
-    procedures = [(p["code"], p["label"]) for p in demandes("procedures", person)]
+        queue = demandes.staff_queue(person, query)
+    procedures = [(p["code"], p["label"]) for p in demandes.procedures(person)]
     return render("gestion_file.html", person=person, staff=person, queue=queue, query=query, problem=problem,
                   sorts=QUEUE_SORTS, states=STATES, procedures=procedures,
                   filtered=any(k in query for k in QUEUE_FILTERS))
@@ -74,8 +74,8 @@ def staff_queue():
 @bp.get("/gestion/demandes/<demande_id>")
 def staff_request(demande_id: str):
     person = staff()
-    demande = demandes("staff_detail", person, demande_id)
-    thread = {"messages": demandes("staff_thread", person, demande_id)}
+    demande = demandes.staff_detail(person, demande_id)
+    thread = {"messages": demandes.staff_thread(person, demande_id)}
     decisions = [(state, *DECISIONS[state]) for state in demande["decisions"] if state in DECISIONS]
     return render("gestion_demande.html", person=person, staff=person, demande=demande, thread=thread,
                   decisions=decisions, subjects=SUBJECTS, unread_allowed=True,

@@ -18,7 +18,7 @@ def _token() -> str:
 
 def _captcha() -> dict:
     """A new captcha, as POST /api/captcha gives it (the script asks for another one)."""
-    challenge = identity("new_captcha")
+    challenge = identity.new_captcha()
     return {"captcha_id": challenge["captcha_id"],
             "image": "data:image/png;base64," + challenge["image_png_base64"]}
 
@@ -75,7 +75,7 @@ def activation():
 def invitation():
     token = _token()
     try:
-        details, problem = identity("invitation_details", token), None
+        details, problem = identity.invitation_details(token), None
     except DomainError as exc:
         if exc.status >= 500:
             raise

@@ -34,6 +34,28 @@ def test_every_consumed_command_and_event_is_documented_and_has_a_contract():
         assert name in keys
 
 
+def test_every_contract_names_fields_of_the_declared_payload_type():
+    from consignations_shared.contracts.messages import COMMANDS, event_type
+
+    for name, contract in contracts.COMMANDS.items():
+        fields = set(COMMANDS[("notifier", name)].model_fields)
+        assert set(contract.required) | set(contract.optional) <= fields, name
+    for key, contract in contracts.EVENTS.items():
+        fields = set(event_type(*key.split(".", 1)).model_fields)
+        assert set(contract.required) | set(contract.optional) <= fields, key
+
+
+def test_a_payload_that_does_not_fit_its_type_is_a_contract_violation():
+    from consignations_shared.events import new_envelope
+    from notifier_service import dispatch
+
+    envelope = new_envelope("demande_state_changed", {
+        "demande_id": "d-1", "number": "102611000001029", "owner_person_id": "p-1", "to_state": "NOWHERE"},
+        source="demandes")
+    with pytest.raises(contracts.ContractViolation, match="to_state"):
+        dispatch._event(envelope, "demandes.demande_state_changed")
+
+
 def test_contract_requires_non_empty_values():
     contract = contracts.EVENTS["demandes.message_posted"]
     payload = {"demande_id": "d", "number": "102611000001029", "author_role": "GESTIONNAIRE",

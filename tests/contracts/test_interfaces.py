@@ -1,0 +1,179 @@
+"""Each service's interface (`consignations_shared.contracts.interfaces`) against its nameko
+class; the RPC graph derived from the typed proxies the services declare (it must have no cycle);
+no caller names a method by a string."""
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+from pathlib import Path
+
+import pytest
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
+from nameko.rpc import Rpc, RpcProxy
+
+from consignations_shared.contracts.interfaces import INTERFACES, TypedProxy, rpc_methods
+from consignations_shared.rpc import TypedRpcProxy
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVICE_MODULES = {"identity": "identity_service.service", "accounts": "accounts_service.service",
+                   "demandes": "demandes_service.service", "documents": "documents_service.service",
+                   "notifier": "notifier_service.service"}
+
+
+def service_class(service: str):
+    module = importlib.import_module(SERVICE_MODULES[service])
+    return next(value for value in vars(module).values()
+                if inspect.isclass(value) and getattr(value, "name", None) == service)
+
+
+def nameko_rpc_methods(cls) -> dict[str, inspect.Signature]:
+    methods = {}
+    for name, function in inspect.getmembers(cls, inspect.isfunction):
+        if any(isinstance(ext, Rpc) for ext in getattr(function, ENTRYPOINT_EXTENSIONS_ATTR, ())):
+            signature = inspect.signature(function)
+            methods[name] = signature.replace(parameters=list(signature.parameters.values())[1:])
+    return methods
+
+
+def declared_proxies(cls) -> dict[str, RpcProxy]:
+    return {name: value for name, value in inspect.getmembers(cls) if isinstance(value, RpcProxy)}
+
+
+def rpc_graph() -> dict[str, set[str]]:
+    """service -> the services it calls, from the proxies each nameko class declares (the gateway,
+    a pure caller that nobody calls, is left out)."""
+    return {service: {proxy.interface.service for proxy in declared_proxies(service_class(service)).values()}
+            for service in SERVICE_MODULES}
+
+
+@pytest.mark.parametrize("service", sorted(SERVICE_MODULES))
+def test_interface_matches_the_nameko_service(service):
+    interface = INTERFACES[service]
+    expected, actual = rpc_methods(interface), nameko_rpc_methods(service_class(service))
+    assert set(expected) == set(actual), (
+        f"{interface.__name__} lacks {sorted(set(actual) - set(expected))}, "
+        f"has in excess {sorted(set(expected) - set(actual))}")
+    for name, signature in expected.items():
+        declared = [(p.name, p.kind, p.default) for p in signature.parameters.values()]
+        implemented = [(p.name, p.kind, p.default) for p in actual[name].parameters.values()]
+        assert declared == implemented, f"{service}.{name}: interface {signature}, service {actual[name]}"
+        assert signature.return_annotation is not inspect.Signature.empty, f"{service}.{name}: no result type"
+        for parameter in signature.parameters.values():
+            assert parameter.annotation is not inspect.Parameter.empty, f"{service}.{name}({parameter.name}): untyped"
+
+
+@pytest.mark.parametrize("service", sorted(SERVICE_MODULES))
+def test_every_service_calls_others_through_typed_proxies(service):
+    for name, proxy in declared_proxies(service_class(service)).items():
+        assert isinstance(proxy, TypedRpcProxy), f"{service}.{name} is an untyped RpcProxy"
+        assert proxy.target_service == proxy.interface.service
+
+
+def test_the_rpc_graph_has_no_cycle():
+    graph = rpc_graph()
+    cycles = []
+
+    def visit(node, path):
+        for target in sorted(graph.get(node, ())):
+            if target in path:
+                cycles.append(" -> ".join(path[path.index(target):] + [target]))
+            else:
+                visit(target, path + [target])
+
+    for start in sorted(graph):
+        visit(start, [start])
+    assert not cycles, f"the RPC graph has cycles: {sorted(set(cycles))} (graph: {graph})"
+
+
+def test_services_call_only_methods_of_the_interfaces_they_declare():
+    """`ctx.documents.render_summary(...)` / `self.identity.person_contact` in a service's code: the
+    method is in the declared proxy's interface (the proxy also checks it at run time)."""
+    wrong = []
+    for service in SERVICE_MODULES:
+        proxies = {name: proxy.interface for name, proxy in declared_proxies(service_class(service)).items()}
+        package = ROOT / "services" / service / f"{service}_service"
+        for path in package.rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute)
+                        and isinstance(node.value.value, ast.Name) and node.value.value.id in ("ctx", "self")
+                        and node.value.attr in proxies
+                        and node.attr not in rpc_methods(proxies[node.value.attr])):
+                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value.attr}.{node.attr}")
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                        and isinstance(node.func.value, ast.Attribute)
+                        and isinstance(node.func.value.value, ast.Name) and node.func.value.value.id in ("ctx", "self")
+                        and node.func.value.attr in proxies
+                        and node.func.attr in (methods := rpc_methods(proxies[node.func.value.attr]))
+                        and (problem := _misfits(node, methods[node.func.attr])) is not None):
+                    wrong.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.func.value.attr}.{node.func.attr}: "
+                                 f"{problem}")
+    assert not wrong, wrong
+
+
+def test_the_gateway_names_no_method_by_a_string():
+    """Views call `demandes.create_draft(...)`, never `demandes("create_draft", ...)` nor
+    `call("demandes", "create_draft", ...)` (/work/codemod_calls.py converted them)."""
+    by_string = []
+    package = ROOT / "services" / "gateway" / "gateway_service"
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in ("identity", "accounts", "demandes", "documents", "call")
+                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+                    and path.name != "rpc_calls.py"):
+                by_string.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert not by_string, by_string
+
+
+GATEWAY_PROXIES = {"identity": "identity", "accounts": "accounts", "demandes": "demandes",
+                   "documents": "documents", "documents_rpc": "documents"}
+
+
+def _misfits(call: ast.Call, signature: inspect.Signature) -> str | None:
+    """Why the call's arguments cannot bind to the signature, when that is known statically."""
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(k.arg is None for k in call.keywords):
+        return None
+    try:
+        signature.bind(*[None] * len(call.args), **{k.arg: None for k in call.keywords})
+    except TypeError as exc:
+        return str(exc)
+    return None
+
+
+def test_every_gateway_call_fits_the_interface():
+    """`demandes.board(person, query)` in a view: the method exists and the arguments bind (the
+    proxy checks the same at run time; this finds it before a request does)."""
+    wrong, seen = [], 0
+    package = ROOT / "services" / "gateway" / "gateway_service"
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id in GATEWAY_PROXIES
+                    and path.name != "rpc_calls.py"):
+                seen += 1
+                methods = rpc_methods(INTERFACES[GATEWAY_PROXIES[node.func.value.id]])
+                where = f"{path.relative_to(ROOT)}:{node.lineno} {node.func.value.id}.{node.func.attr}"
+                if node.func.attr not in methods:
+                    wrong.append(f"{where}: no such method")
+                elif (problem := _misfits(node, methods[node.func.attr])) is not None:
+                    wrong.append(f"{where}: {problem}")
+    assert seen >= 90, f"only {seen} proxy calls found in the gateway: the scan is out of date"
+    assert not wrong, wrong
+
+
+def test_a_typed_proxy_refuses_unknown_methods_and_wrong_arguments():
+    sent = []
+    demandes = TypedProxy(INTERFACES["demandes"], lambda method, *args, **kwargs: sent.append((method, args, kwargs)))
+    demandes.create_draft({"id": "p-1"}, "ARS")
+    demandes.submit({"id": "p-1"}, "d-1", idempotency_key="k")
+    assert sent == [("create_draft", ({"id": "p-1"}, "ARS"), {}),
+                    ("submit", ({"id": "p-1"}, "d-1"), {"idempotency_key": "k"})]
+    with pytest.raises(AttributeError, match="no RPC method 'create_drafts'"):
+        demandes.create_drafts
+    with pytest.raises(TypeError, match="demandes.create_draft"):
+        demandes.create_draft({"id": "p-1"})
+    with pytest.raises(TypeError):
+        demandes.submit({"id": "p-1"}, "d-1", key="k")
+    assert len(sent) == 2
+    assert "create_draft" in dir(demandes)
