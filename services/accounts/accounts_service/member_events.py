@@ -70,7 +70,7 @@ def _before_flush(session: Session, flush_context, instances) -> None:
             member = members[person_id]
             account = accounts.get(member.account_id) or session.get(ClientAccount, member.account_id)
             member.revision = next_revision(session)
-            outbox.event(session, MemberChanged.name, member_changed(member, account).payload())
+            outbox.publish(session, member_changed(member, account))
 
 
 def next_revision(session: Session) -> int:

@@ -41,7 +41,7 @@ def on_member_changed(session: Session, envelope: Envelope, clock: Clock, outbox
         return
     change = MemberChanged.read(envelope)
     if apply(session, change):
-        outbox.event(session, PersonAccessChanged.name, PersonAccessChanged(person_id=change.person_id).payload())
+        outbox.publish(session, PersonAccessChanged(person_id=change.person_id))
     session.commit()
 
 
