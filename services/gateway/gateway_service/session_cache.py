@@ -218,6 +218,8 @@ class RevocationListener:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._backoff = 0.2
+        self._connection: Connection | None = None
+        self.connections = 0  # times it started consuming (1 + reconnections)
 
     def start(self) -> None:
         if self._thread is None or not self._thread.is_alive():
@@ -246,6 +248,7 @@ class RevocationListener:
 
     def _consume(self) -> None:
         with Connection(self.amqp_uri, heartbeat=self.heartbeat, connect_timeout=5) as connection:
+            self._connection = connection
             channel = connection.channel()
             exchange = events_exchange(channel)
             exchange.declare()
@@ -253,6 +256,7 @@ class RevocationListener:
                           exclusive=True, auto_delete=True, durable=False, channel=channel)
             with Consumer(channel, queues=[queue], callbacks=[self._on_message], accept=["json"]):
                 self.cache.went_live()  # bound and consuming: nothing published from now on is missed
+                self.connections += 1
                 self._backoff = 0.2
                 log.info("session revocations: consuming from %s", queue.name)
                 while not self._stopping.is_set():
