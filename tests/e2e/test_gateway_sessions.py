@@ -2,59 +2,28 @@
 workers each, the same broker) cache resolved sessions, and a session revoked through one of
 them (logout, password change) is refused by every worker of both within a second."""
 import re
-import subprocess
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 import requests
 
-from consignations_shared.testing import free_port
-from e2e_helpers import plain_text, sign_up_particulier, wait_email, wait_for
+from e2e_helpers import gateway_ready, plain_text, sign_up_particulier, start_gateway, stop_process, wait_email, wait_for
 from test_scale_out import counter
 
-ROOT = Path(__file__).resolve().parents[2]
-WORKERS = 2
+WORKERS = 2  # the system's gateway has GATEWAY_WORKERS=2 too
 CACHE = "consignations_gateway_session_cache_total"
-LISTENING = "consignations_gateway_session_listener_connected"
-
-
-def _ready(url):
-    try:
-        return requests.get(url + "/health/ready", timeout=2).status_code == 200
-    except requests.RequestException:
-        return False
-
-
-def _listening(url):
-    """Every live worker of that gateway consumes revocations (the gauge is the lowest of them)."""
-    try:
-        text = requests.get(url + "/metrics", timeout=5).text
-    except requests.RequestException:
-        return False
-    return any(line.split()[:2] == [LISTENING, "1.0"] for line in text.splitlines())
 
 
 @pytest.fixture(scope="module")
 def gateways(system):
-    """The system's gateway and a second instance: the Procfile's command on another port."""
-    env = {**system.env, "GATEWAY_BIND": f"127.0.0.1:{free_port()}", "GATEWAY_WORKERS": str(WORKERS)}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    log = open(system.logs / "gateway-2.log", "ab")
-    second = subprocess.Popen(system.commands["gateway"], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-    urls = [system.base_url, f"http://{env['GATEWAY_BIND']}"]
+    """The system's gateway and a second instance (two workers each, the same broker)."""
+    assert wait_for(lambda: gateway_ready(system.base_url), timeout=30), "a worker does not listen to revocations"
+    second, url = start_gateway(system, "gateway-2", GATEWAY_WORKERS=str(WORKERS))
     try:
-        assert wait_for(lambda: _ready(urls[1]), timeout=60), "second gateway not ready"
-        for url in urls:
-            assert wait_for(lambda: _listening(url), timeout=30), f"{url}: a worker does not listen to revocations"
-        yield urls
+        yield [system.base_url, url]
     finally:
-        second.terminate()
-        try:
-            second.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            second.kill()
+        stop_process(second)
 
 
 def status(url, token):

@@ -126,8 +126,8 @@ class SessionCache:
         return resolved
 
     def _store(self, key: str, resolved: dict[str, Any], ticket: int) -> None:
-        person_id = (resolved.get("person") or {}).get("id")
-        session_id = resolved.get("session_id")
+        person = resolved.get("person") if isinstance(resolved.get("person"), dict) else resolved
+        person_id, session_id = person.get("id"), resolved.get("session_id") or person.get("session_id")
         if not person_id or not session_id:
             return  # could not be dropped by person or session: never cached
         with self._lock:

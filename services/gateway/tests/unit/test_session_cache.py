@@ -222,3 +222,13 @@ def test_the_csrf_check_still_applies_to_a_cached_cookie_session(app, identity):
     assert client.post("/api/logout", headers={"X-CSRF-Token": "right"}).status_code == 204
     assert identity.calls == 1
     assert len(app.extensions["session_cache"]) == 0  # this process dropped it at once
+
+
+def test_a_flat_acting_person_answer_is_cached_too_and_one_without_ids_never(cache):
+    flat = {"id": "anne", "session_id": "s-flat", "csrf_hash": "h", "email": "anne@example.com"}
+    cache.resolve("t-flat", lambda token: flat)
+    assert len(cache) == 1
+    cache.apply(SESSIONS_REVOKED, {"person_id": "anne", "session_ids": ["s-flat"], "reason": "logout"})
+    assert len(cache) == 0
+    cache.resolve("t-anonymous", lambda token: {"csrf_hash": "h", "person": {"email": "x@example.com"}})
+    assert len(cache) == 0
