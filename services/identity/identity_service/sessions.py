@@ -1,5 +1,8 @@
 """Login sessions (SPEC ID-11, NF-1): 256-bit tokens stored hashed, revocable, with an idle
-timeout and an absolute lifetime; a CSRF token bound to each session for cookie clients."""
+timeout and an absolute lifetime; a CSRF token bound to each session for cookie clients.
+
+Every revocation publishes identity.sessions_revoked in its transaction: the gateways cache
+resolved sessions and drop them on that event (docs/architecture.md, Sessions)."""
 from __future__ import annotations
 
 import secrets
