@@ -56,3 +56,21 @@ def child_exit(server, worker):
 def on_exit(server):
     if _own_metrics_dir:
         shutil.rmtree(_metrics_dir, ignore_errors=True)
+
+
+# Each worker consumes session revocations on its own queue (gateway_service/session_cache.py):
+# its thread and broker connection are made in the worker, after the fork.
+def post_worker_init(worker):
+    app = getattr(worker, "wsgi", None)
+    if "session_cache" in getattr(app, "extensions", {}):
+        from gateway_service.app import start_session_listener
+
+        start_session_listener(app)
+
+
+def worker_exit(server, worker):
+    app = getattr(worker, "wsgi", None)
+    if "session_listener" in getattr(app, "extensions", {}):
+        from gateway_service.app import stop_session_listener
+
+        stop_session_listener(app)

@@ -91,6 +91,7 @@ def system(amqp_uri, postgres_database, tmp_path_factory):
         "GATEWAY_BIND": f"127.0.0.1:{free_port()}",
         "GATEWAY_WORKERS": "2",
         "RPC_TIMEOUT": "3",
+        "RPC_READ_TIMEOUT": "3",  # reads too: on a loaded CI machine a slow read is not an outage (test_failing_fast)
         "GATEWAY_READINESS_TIMEOUT": "1",
         "EVENT_RETRY_DELAYS": "0.5,1",
         "LOG_LEVEL": "INFO",

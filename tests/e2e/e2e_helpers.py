@@ -228,3 +228,49 @@ def submitted(browser):
     assert sent.status_code == 200, sent.text
     assert sent.json()["state"] == "SUBMITTED"
     return demande_id, sent.json()["number"], rib
+
+
+def gateway_ready(url, listening=True):
+    """The gateway answers ready and, if asked, every live worker consumes session revocations
+    (the gauge is the lowest among its workers)."""
+    import requests
+
+    try:
+        if requests.get(url + "/health/ready", timeout=2).status_code != 200:
+            return False
+        text = requests.get(url + "/metrics", timeout=5).text
+    except requests.RequestException:
+        return False
+    return not listening or any(line.split()[:2] == ["consignations_gateway_session_listener_connected", "1.0"]
+                                for line in text.splitlines())
+
+
+def start_gateway(system, name, **env):
+    """Another gateway instance: the Procfile's command (gunicorn master and its workers) with the
+    system's environment on a port of its own, plus `env`. Returns (process, base URL)."""
+    import subprocess
+    from pathlib import Path
+
+    from consignations_shared.testing import free_port
+
+    environment = {**system.env, "GATEWAY_BIND": f"127.0.0.1:{free_port()}", **env}
+    environment.pop("PROMETHEUS_MULTIPROC_DIR", None)  # its own, made by deploy/gunicorn.conf.py
+    log = open(system.logs / f"{name}.log", "ab")
+    process = subprocess.Popen(system.commands["gateway"], env=environment, stdout=log, stderr=subprocess.STDOUT,
+                               cwd=Path(__file__).resolve().parents[2])
+    url = f"http://{environment['GATEWAY_BIND']}"
+    if not wait_for(lambda: gateway_ready(url), timeout=60):
+        stop_process(process)
+        raise AssertionError(f"{name} not ready (see {system.logs / (name + '.log')})")
+    return process, url
+
+
+def stop_process(process):
+    import subprocess
+
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

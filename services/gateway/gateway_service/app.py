@@ -8,10 +8,11 @@ from flask import Flask, Response, redirect
 
 from consignations_shared.logs import configure_logging
 
-from . import metrics, pages, web
+from . import breakers, metrics, pages, web
 from .api import accounts, demandes, documents, health, session, signup
 from .api import backoffice, messages
 from .rpc_client import RpcClientPool
+from .session_cache import RevocationListener, SessionCache
 from .settings import GatewaySettings
 
 
@@ -28,13 +29,21 @@ def create_app(settings: GatewaySettings | None = None, *, configure_logs: bool 
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = 6 * 1024 * 1024
     app.json.ensure_ascii = False
-    app.extensions["rpc"] = RpcClientPool(settings.amqp_uri, settings.rpc_timeout, settings.rpc_pool_size)
+    app.extensions["rpc"] = RpcClientPool(
+        settings.amqp_uri, settings.rpc_timeout, settings.rpc_pool_size,
+        read_timeout=settings.rpc_read_timeout,
+        breakers=breakers.Breakers(settings.breaker_failures, settings.breaker_reset),
+    )
+    # Used once start_session_listener() runs in this process (gunicorn: post_worker_init);
+    # until then, and whenever its listener is disconnected, every request asks identity.
+    app.extensions["session_cache"] = SessionCache(settings.session_cache_ttl, settings.session_cache_size)
     # Readiness answers quickly even when a service is silent: its own short timeout and pool.
     app.extensions["readiness_rpc"] = RpcClientPool(
         settings.amqp_uri, settings.readiness_timeout, size=5
     )
     metrics.install(app)  # first: its timer starts before the other hooks
     web.install(app)
+    breakers.install(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(signup.bp)
     app.register_blueprint(session.bp)
@@ -57,6 +66,25 @@ def create_app(settings: GatewaySettings | None = None, *, configure_logs: bool 
         return redirect("/connexion")
 
     return app
+
+
+def start_session_listener(app: Flask) -> RevocationListener | None:
+    """In each serving process, after the fork (deploy/gunicorn.conf.py): the thread that
+    consumes session revocations and turns the cache on while it is connected."""
+    cache = app.extensions["session_cache"]
+    if not cache.enabled:
+        return None
+    listener = app.extensions.get("session_listener")
+    if listener is None:
+        listener = app.extensions["session_listener"] = RevocationListener(app.config["SETTINGS"].amqp_uri, cache)
+    listener.start()
+    return listener
+
+
+def stop_session_listener(app: Flask) -> None:
+    listener = app.extensions.get("session_listener")
+    if listener is not None:
+        listener.stop()
 
 
 def openapi_document() -> dict:

@@ -1,8 +1,10 @@
 """Who the request is for (SPEC ID-11, NF-1): a session cookie (HttpOnly, SameSite=Lax, Secure
 over HTTPS) with a CSRF token for browsers, or `Authorization: Bearer` for API clients.
 
-The identity service owns sessions; the gateway asks it on every authenticated request, so a
-revoked session (logout, password change, expiry) stops working at once.
+The identity service owns sessions. The gateway asks it to resolve a token, and each process
+keeps the answer for a few seconds (session_cache.py) while it receives identity's revocations,
+so a revoked session (logout, password change, expiry) stops working on every gateway process
+within a second; without those events, every request asks identity.
 """
 from __future__ import annotations
 
@@ -39,15 +41,20 @@ def current_session() -> dict:
     token, from_cookie = _credentials()
     if not token:
         raise Unauthenticated()
-    from .rpc_calls import identity
+    from .rpc_calls import identity  # here: rpc_calls imports web, which imports this module
 
-    resolved = identity.resolve_session(token)
+    resolved = current_app.extensions["session_cache"].resolve(token, identity.resolve_session)
     if from_cookie and request.method not in SAFE_METHODS:
         sent = request.headers.get(CSRF_HEADER, "")
         if not sent or not hmac.compare_digest(hashlib.sha256(sent.encode()).hexdigest(), resolved["csrf_hash"]):
             raise Forbidden(CSRF_REFUSED, None, "csrf_failed")
     g.auth = resolved
     return resolved
+
+
+def forget_session(token: str) -> None:
+    """This process just ended the session (logout): drop it from its cache at once."""
+    current_app.extensions["session_cache"].forget(token)
 
 
 def current_person() -> dict:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from consignations_shared.config import REPO_ROOT
 
+MAX_SESSION_CACHE_TTL = 60.0  # well below identity's 30-minute idle timeout (session_cache.py)
+
 
 @dataclass(frozen=True)
 class GatewaySettings:
@@ -25,15 +27,32 @@ class GatewaySettings:
     documents_token: str | None = None
     documents_timeout: float = 60.0
     var_dir: str = str(REPO_ROOT / "var")
+    # Resolved sessions cached per process (session_cache.py): seconds (0: off; at most 60, see
+    # the idle timeout there) and entries.
+    session_cache_ttl: float = 30.0
+    session_cache_size: int = 10000
+    # Failing fast (breakers.py): RPCs made for a GET or HEAD wait at most rpc_read_timeout; after
+    # breaker_failures timeouts or connection failures in a row a service's breaker opens, calls
+    # to it answer 503 at once, and one trial call goes through after breaker_reset seconds.
+    rpc_read_timeout: float = 1.5
+    breaker_failures: int = 3
+    breaker_reset: float = 5.0
+
+    def __post_init__(self):
+        if not 0 <= self.session_cache_ttl <= MAX_SESSION_CACHE_TTL:
+            raise ValueError(f"GATEWAY_SESSION_CACHE_TTL must be between 0 and {MAX_SESSION_CACHE_TTL:g} seconds")
+        if self.breaker_failures < 1 or self.breaker_reset <= 0 or self.rpc_read_timeout <= 0:
+            raise ValueError("GATEWAY_BREAKER_FAILURES ≥ 1, GATEWAY_BREAKER_RESET > 0 and RPC_READ_TIMEOUT > 0")
 
     @classmethod
     def from_env(cls, env=None) -> "GatewaySettings":
         env = os.environ if env is None else env
         portal = env.get("PORTAL_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
         secure_default = "true" if portal.startswith("https://") else "false"
+        rpc_timeout = float(env.get("RPC_TIMEOUT", "10"))
         return cls(
             amqp_uri=env.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672/"),
-            rpc_timeout=float(env.get("RPC_TIMEOUT", "10")),
+            rpc_timeout=rpc_timeout,
             rpc_pool_size=int(env.get("GATEWAY_RPC_POOL_SIZE", "8")),
             portal_public_url=portal,
             readiness_timeout=float(env.get("GATEWAY_READINESS_TIMEOUT", "2")),
@@ -43,6 +62,11 @@ class GatewaySettings:
             documents_token=env.get("DOCUMENTS_INTERNAL_TOKEN") or None,
             documents_timeout=float(env.get("GATEWAY_DOCUMENTS_TIMEOUT", "60")),
             var_dir=str(Path(env.get("CONSIGNATIONS_VAR_DIR") or REPO_ROOT / "var")),
+            session_cache_ttl=float(env.get("GATEWAY_SESSION_CACHE_TTL", "30")),
+            session_cache_size=int(env.get("GATEWAY_SESSION_CACHE_SIZE", "10000")),
+            rpc_read_timeout=min(float(env.get("RPC_READ_TIMEOUT", "1.5")), rpc_timeout),
+            breaker_failures=int(env.get("GATEWAY_BREAKER_FAILURES", "3")),
+            breaker_reset=float(env.get("GATEWAY_BREAKER_RESET", "5")),
         )
 
 

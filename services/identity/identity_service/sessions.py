@@ -1,5 +1,8 @@
 """Login sessions (SPEC ID-11, NF-1): 256-bit tokens stored hashed, revocable, with an idle
-timeout and an absolute lifetime; a CSRF token bound to each session for cookie clients."""
+timeout and an absolute lifetime; a CSRF token bound to each session for cookie clients.
+
+Every revocation publishes identity.sessions_revoked in its transaction: the gateways cache
+resolved sessions and drop them on that event (docs/architecture.md, Sessions)."""
 from __future__ import annotations
 
 import secrets
@@ -11,6 +14,7 @@ from sqlalchemy import select, update
 
 from consignations_shared.clock import as_utc
 from consignations_shared.contracts.acting import ActingPerson
+from consignations_shared.contracts.payloads.identity import SessionsRevoked
 from consignations_shared.errors import NotFound, Unauthenticated
 
 from . import audit
@@ -69,17 +73,33 @@ def open_session(ctx: IdentityContext, person: Person, ip: str | None, user_agen
     return {"session_token": token, "csrf_token": csrf, "session_id": session.id}
 
 
+def announce_revoked(ctx: IdentityContext, person_id: str, session_ids: list[str], reason: str) -> None:
+    """identity.sessions_revoked, in the transaction that revokes: the gateways' caches of
+    resolved sessions drop them (docs/architecture.md, Sessions)."""
+    if session_ids:
+        revoked = SessionsRevoked(person_id=person_id, session_ids=sorted(session_ids), reason=reason)
+        ctx.outbox.publish(ctx.session, revoked)
+
+
 def revoke_all(ctx: IdentityContext, person_id: str, reason: str, *, keep_session_id: str | None = None) -> int:
     """Revoke every open session of a person (password change/reset, expiry, deletion)."""
     statement = (
         update(Session)
         .where(Session.person_id == person_id, Session.revoked_at.is_(None))
         .values(revoked_at=ctx.clock.now(), revoked_reason=reason)
+        .returning(Session.id)
         .execution_options(synchronize_session=False)
     )
     if keep_session_id:
         statement = statement.where(Session.id != keep_session_id)
-    return ctx.session.execute(statement).rowcount
+    revoked = list(ctx.session.execute(statement).scalars())
+    announce_revoked(ctx, person_id, revoked, reason)
+    return len(revoked)
+
+
+def _end(ctx: IdentityContext, session: Session, reason: str) -> None:
+    session.revoked_at, session.revoked_reason = ctx.clock.now(), reason
+    announce_revoked(ctx, session.person_id, [session.id], reason)
 
 
 def resolve(ctx: IdentityContext, token: Any) -> dict[str, Any]:
@@ -93,12 +113,12 @@ def resolve(ctx: IdentityContext, token: Any) -> dict[str, Any]:
     if session is None or session.revoked_at is not None:
         raise Unauthenticated()
     if as_utc(session.expires_at) <= now or as_utc(session.last_seen_at) + IDLE_TIMEOUT <= now:
-        session.revoked_at, session.revoked_reason = now, "timeout"
+        _end(ctx, session, "timeout")
         ctx.session.commit()
         raise Unauthenticated(SESSION_ENDED, None, "session_expired")
     person = ctx.session.get(Person, session.person_id)
     if person is None or person.status != "active":
-        session.revoked_at, session.revoked_reason = now, "person_inactive"
+        _end(ctx, session, "person_inactive")
         ctx.session.commit()
         raise Unauthenticated(SESSION_ENDED, None, "session_expired")
     if as_utc(person.valid_until) <= now:
@@ -123,6 +143,6 @@ def close(ctx: IdentityContext, token: Any, ip: str | None = None) -> None:
     ).scalar_one_or_none()
     if session is None:
         return
-    session.revoked_at, session.revoked_reason = ctx.clock.now(), "logout"
+    _end(ctx, session, "logout")
     audit.record(ctx, "logout", person_id=session.person_id, ip=ip)
     ctx.session.commit()

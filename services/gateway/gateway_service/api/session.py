@@ -6,8 +6,8 @@ from flask import Blueprint, jsonify, make_response, request
 from consignations_shared.errors import ValidationFailed
 
 from ..auth import (
-    clear_session_cookies, client_ip, current_person, current_session, login_required,
-    session_token, set_session_cookies,
+    clear_session_cookies, client_ip, current_person, current_session, forget_session,
+    login_required, session_token, set_session_cookies,
 )
 from ..rpc_calls import identity
 from ..web import json_body
@@ -40,6 +40,7 @@ def logout():
     if token:
         current_session()  # the CSRF check applies to logout as well
         identity.logout(token, client_ip())
+        forget_session(token)
     response = make_response("", 204)
     clear_session_cookies(response)
     return response

@@ -84,7 +84,7 @@ class _Client:
     def __init__(self, amqp_uri, timeout):
         pass
 
-    def call(self, service, method, correlation_id, args, kwargs):
+    def call(self, service, method, correlation_id, args, kwargs, timeout=None):
         if method == "find":
             raise NotFound()
         if method == "slow":

@@ -132,6 +132,27 @@ class PersonAccessChanged(Message):
     person_id: Id
 
 
+RevocationReason = Literal[
+    "logout", "password_change", "password_reset", "timeout", "person_inactive",
+    "access_expired", "access_deleted",
+]
+
+
+@event("identity", "sessions_revoked")
+class SessionsRevoked(Message):
+    """Open sessions of a person were revoked (logout, password change or reset, idle timeout or
+    end of lifetime, inactive or deleted person, expired access), published in the transaction
+    that revokes them: every gateway process drops them from its cache of resolved sessions.
+
+    `session_ids` lists the sessions this change revoked (never empty); the gateway drops every
+    cached session of `person_id` anyway."""
+    consumers = ("Every gateway process drops the revoked sessions from its cache.",)
+
+    person_id: Id
+    session_ids: list[str] = Field(min_length=1)
+    reason: RevocationReason
+
+
 # --- private commands to the notifier (exchange consignations.commands) -------------------------
 
 @command("identity", "notifier", "send_signup_sms_code")
