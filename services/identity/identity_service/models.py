@@ -6,6 +6,8 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from consignations_shared.rate_limits import rate_counter_table
+
 
 class Base(DeclarativeBase):
     pass
@@ -162,3 +164,7 @@ class SecurityEvent(Base):
     actor_id: Mapped[str | None] = mapped_column(String(36))
     detail: Mapped[dict | None] = mapped_column(JSON)
     correlation_id: Mapped[str | None] = mapped_column(String(64))
+
+
+# Per-address limits of captchas and SMS (throttling.py, consignations_shared.rate_limits).
+rate_counters = rate_counter_table(Base.metadata)

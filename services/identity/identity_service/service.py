@@ -25,21 +25,21 @@ class IdentityService(HealthEndpoints):
         return IdentityContext(
             session=self.db, outbox=self.outbox, clock=self.clock,
             hasher=self.credentials.hasher, secret_key=self.credentials.secret_key,
-            lockout=self.credentials.lockout,
+            lockout=self.credentials.lockout, limits=self.credentials.limits,
         )
 
     # --- captcha and company sign-up (ID-2..ID-4) ----------------------------------------------
     @rpc
-    def new_captcha(self):
-        return signup.new_captcha(self._context())
+    def new_captcha(self, ip=None):
+        return signup.new_captcha(self._context(), ip)
 
     @rpc
     def captcha_image(self, captcha_id):
         return signup.captcha_image(self._context(), captcha_id)
 
     @rpc
-    def start_company_signup(self, form):
-        return signup.start_company_signup(self._context(), form)
+    def start_company_signup(self, form, ip=None):
+        return signup.start_company_signup(self._context(), form, ip)
 
     @rpc
     def signup_progress(self, signup_token):
@@ -50,8 +50,8 @@ class IdentityService(HealthEndpoints):
         return signup.verify_sms_code(self._context(), signup_token, code)
 
     @rpc
-    def resend_signup_sms_code(self, signup_token):
-        return signup.resend_sms_code(self._context(), signup_token)
+    def resend_signup_sms_code(self, signup_token, ip=None):
+        return signup.resend_sms_code(self._context(), signup_token, ip)
 
     @rpc
     def verify_signup_email_code(self, signup_token, code):

@@ -26,6 +26,7 @@ from .domain.codes import CodePurpose, SIGNUP_CODE_POLICY, generate_email_code, 
 from .domain.passwords import check_password_policy, password_policy_error_message
 from consignations_shared.validation import check_company_name, normalise_email, normalise_french_mobile
 from .models import CaptchaChallenge, Person, Signup
+from .throttling import spend_for_address
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,8 @@ def mask_email(email: str) -> str:
 
 # --- captcha ---------------------------------------------------------------------------------
 
-def new_captcha(ctx: IdentityContext) -> dict[str, Any]:
+def new_captcha(ctx: IdentityContext, ip: str | None = None) -> dict[str, Any]:
+    spend_for_address(ctx, ctx.limits.captchas, ip)  # each one is an image and a row
     answer, png = captcha.new_challenge()
     now = ctx.clock.now()
     challenge = CaptchaChallenge(
@@ -97,7 +99,7 @@ def burn_captcha(ctx: IdentityContext, captcha_id: Any, answer: Any) -> str | No
 
 # --- step 1/3: the authentication form --------------------------------------------------------
 
-def start_company_signup(ctx: IdentityContext, form: dict[str, Any]) -> dict[str, Any]:
+def start_company_signup(ctx: IdentityContext, form: dict[str, Any], ip: str | None = None) -> dict[str, Any]:
     """Check the form, store the pending sign-up, send the SMS code (ID-2, ID-3).
 
     An address that already has an account is not revealed here (no enumeration): the flow
@@ -126,6 +128,7 @@ def start_company_signup(ctx: IdentityContext, form: dict[str, Any]) -> dict[str
     if errors:
         ctx.session.commit()  # the captcha stays used
         raise ValidationFailed(None, errors)
+    spend_for_address(ctx, ctx.limits.sms, ip)  # before hashing: this form sends an SMS
 
     now = ctx.clock.now()
     token = secrets.token_urlsafe(32)
@@ -194,11 +197,12 @@ def signup_progress(ctx: IdentityContext, token: str) -> dict[str, Any]:
 
 # --- step 2: SMS code (ID-3) -----------------------------------------------------------------
 
-def resend_sms_code(ctx: IdentityContext, token: str) -> dict[str, Any]:
+def resend_sms_code(ctx: IdentityContext, token: str, ip: str | None = None) -> dict[str, Any]:
     signup = _pending_signup(ctx, token, lock=True)
     if signup.status != STATUS_SMS_PENDING:
         raise Conflict("Votre numéro de téléphone mobile est déjà vérifié.")
     ctx.codes.check_resend_allowed(CodePurpose.SIGNUP_SMS, signup.id, SIGNUP_CODE_POLICY)
+    spend_for_address(ctx, ctx.limits.sms, ip)
     _send_sms_code(ctx, signup)
     ctx.session.commit()
     return _progress(signup)
