@@ -99,6 +99,14 @@ def spend(session: Session, table: Table, rule: RateLimit, key: str | None, now:
                                             table.c.slot_start <= now - rule.window))
         return
     # Refused: give the unit back, whether the caller then commits or rolls back.
-    session.execute(update(table).where(table.c.bucket == rule.bucket, table.c.key == key,
-                                        table.c.slot_start == slot).values(hits=table.c.hits - 1))
+    give_back(session, table, rule, key, now)
     raise TooManyRequests(rule.message, retry_after=retry_after(slots, rule, now))
+
+
+def give_back(session: Session, table: Table, rule: RateLimit, key: str | None, now: datetime) -> None:
+    """Undo one `spend` of the same moment (an action refused by a later rule spends nothing)."""
+    if not key:
+        return
+    session.execute(update(table).where(table.c.bucket == rule.bucket, table.c.key == str(key)[:128],
+                                        table.c.slot_start == _slot_start(now, rule))
+                    .values(hits=table.c.hits - 1))

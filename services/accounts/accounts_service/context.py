@@ -12,6 +12,7 @@ from consignations_shared.errors import Conflict, Forbidden, NotFound
 from consignations_shared.outbox import OutboxWriter
 
 from .models import AccountMember, ClientAccount
+from .throttling import DEFAULT_LIMITS, InvitationLimits
 
 NO_ACCOUNT = "Aucun compte client n'est associé à votre accès."
 ACCOUNT_PENDING = "Votre compte client est en cours de création. Veuillez réessayer dans quelques instants."
@@ -36,6 +37,7 @@ class AccountsContext:
     clock: Clock
     identity: IdentityPort | None = None
     documents: DocumentsPort | None = None
+    limits: InvitationLimits = DEFAULT_LIMITS
 
 
 @dataclass

@@ -6,6 +6,8 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from consignations_shared.rate_limits import rate_counter_table
+
 
 class Base(DeclarativeBase):
     pass
@@ -64,3 +66,7 @@ class AccountMember(Base):
     deletion_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # AC-6
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     valid_until: Mapped[date | None] = mapped_column(Date)
+
+
+# Invitations per administrator and per account (throttling.py, consignations_shared.rate_limits).
+rate_counters = rate_counter_table(Base.metadata)

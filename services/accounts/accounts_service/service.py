@@ -4,11 +4,12 @@ Every RPC that reads or changes account data takes `person`, the acting person a
 resolved it from the session; the use cases check it here, in the service that owns the data."""
 from consignations_shared.consumer import consume_event
 from consignations_shared.health import HealthEndpoints
-from consignations_shared.providers import Correlation, DatabaseSession, Outbox, ServiceClock
+from consignations_shared.providers import Correlation, DatabaseSession, Outbox, ServiceClock, Settings
 from consignations_shared.rpc import TimedRpcProxy, rpc
 
 from . import members, opening, wizard
 from .context import AccountsContext
+from .throttling import InvitationLimits
 from .domain import referentials
 
 
@@ -19,12 +20,14 @@ class AccountsService(HealthEndpoints):
     db = DatabaseSession()
     outbox = Outbox()
     clock = ServiceClock()
+    settings = Settings()
     identity = TimedRpcProxy("identity")
     documents = TimedRpcProxy("documents")
 
     def _context(self) -> AccountsContext:
         return AccountsContext(session=self.db, outbox=self.outbox, clock=self.clock,
-                               identity=self.identity, documents=self.documents)
+                               identity=self.identity, documents=self.documents,
+                               limits=InvitationLimits.from_settings(self.settings))
 
     # --- events --------------------------------------------------------------------------------
     @consume_event("identity", "signup_verified")
