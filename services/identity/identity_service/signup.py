@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from consignations_shared.clock import as_utc
 from consignations_shared.errors import Conflict, Gone, ValidationFailed
@@ -41,6 +42,8 @@ STATUS_VERIFIED = "verified"
 CAPTCHA_WRONG = "Le code de sécurité saisi est incorrect. Un nouveau code vous est proposé."
 CAPTCHA_EXPIRED = "Le code de sécurité a expiré. Un nouveau code vous est proposé."
 CGU_REQUIRED = "Vous devez accepter les conditions générales d'utilisation pour créer votre compte."
+ALREADY_REGISTERED = ("Un compte existe déjà avec cette adresse courriel. Connectez-vous, ou choisissez "
+                      "« Mot de passe oublié ? » sur la page de connexion.")
 SIGNUP_UNKNOWN = "Cette inscription n'existe pas ou a expiré. Veuillez recommencer la création de votre compte."
 
 
@@ -238,6 +241,11 @@ def verify_email_code(ctx: IdentityContext, token: str, code: Any) -> dict[str, 
     if signup.status != STATUS_EMAIL_PENDING:
         raise Conflict(_wrong_step_message(signup))
     ctx.codes.verify(CodePurpose.SIGNUP_EMAIL, signup.id, _code_text(code), SIGNUP_CODE_POLICY)
+    if ctx.session.execute(select(Person.id).where(Person.email == signup.email)).first() is not None:
+        # Another sign-up with this address was completed meanwhile (the code proves the mailbox
+        # is theirs: telling them reveals nothing to anyone else).
+        ctx.session.rollback()
+        raise Conflict(ALREADY_REGISTERED, None, "already_registered")
     now = ctx.clock.now()
     person = Person(
         id=str(uuid.uuid4()), email=signup.email, password_hash=signup.password_hash,
@@ -252,7 +260,11 @@ def verify_email_code(ctx: IdentityContext, token: str, code: Any) -> dict[str, 
         "company_name": signup.company_name, "email": signup.email, "mobile": signup.mobile,
         "verified_at": now.isoformat(),
     })
-    ctx.session.commit()
+    try:
+        ctx.session.commit()
+    except IntegrityError:  # the other sign-up committed the address between our check and now
+        ctx.session.rollback()
+        raise Conflict(ALREADY_REGISTERED, None, "already_registered") from None
     log.info("sign-up verified", extra={"signup_id": signup.id, "person_id": person.id})
     return _progress(signup)
 

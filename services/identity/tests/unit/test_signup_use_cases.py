@@ -178,6 +178,22 @@ def test_address_with_an_account_gets_a_notice_not_a_code(ctx):
     assert notice["payload"] == {"signup_id": notice["payload"]["signup_id"], "email": "dupont@acme.example.com"}
 
 
+def test_two_pending_sign_ups_of_one_address_the_second_is_told_in_french(ctx, clock):
+    """Issue 18, finding 8: both past the SMS step before either finished; the second e-mail code
+    was a unique-constraint 500, it is a French 409 (and the first account is untouched)."""
+    tokens = []
+    for _ in range(2):
+        token = signup.start_company_signup(ctx, form(ctx, email="meme@acme.example.com"))["signup_token"]
+        signup.verify_sms_code(ctx, token, last_code(ctx, "send_signup_sms_code"))
+        tokens.append((token, last_code(ctx, "send_signup_email_code")))
+    assert signup.verify_email_code(ctx, *tokens[0])["step"] == "verified"
+    with pytest.raises(Conflict) as refused:
+        signup.verify_email_code(ctx, *tokens[1])
+    assert refused.value.code == "already_registered" and "existe déjà" in refused.value.message
+    assert len(messages(ctx, "identity.signup_verified")) == 1
+    assert ctx.session.query(Person).filter_by(email="meme@acme.example.com").count() == 1
+
+
 def test_password_is_hashed_with_argon2id(ctx):
     signup.start_company_signup(ctx, form(ctx))
     stored = ctx.session.execute(select(signup.Signup.password_hash)).scalar_one()
