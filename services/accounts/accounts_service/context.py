@@ -62,7 +62,7 @@ def acting(ctx: AccountsContext, person: Any) -> Acting:
     if not person_id or person.get("is_staff"):
         raise Forbidden(NO_ACCOUNT)
     member = ctx.session.get(AccountMember, str(person_id))
-    if member is None and person.get("profile") in ("ENTREPRISE", "PARTICULIER"):
+    if member is None and person.get("profile") in ("ADMINISTRATEUR", "ENTREPRISE", "PARTICULIER"):
         # Signed up a moment ago: the account opens when identity's event arrives (AC-1, AC-8).
         raise Conflict(ACCOUNT_PENDING, None, "account_pending")
     if member is None or member.status == "deleted":

@@ -108,6 +108,10 @@ def save_administrator(ctx: AccountsContext, person: Any, form: dict[str, Any], 
         raise ValidationFailed(None, errors)
     for field, value in values.items():
         setattr(who.member, field, value)
+    named = {field: values[field] for field in ("first_name", "last_name", "mobile") if values.get(field)}
+    if named:  # identity (the session's person) and the notifier learn the names
+        ctx.outbox.event(ctx.session, "person_updated", {"account_id": who.account.id,
+                                                         "person_id": who.member.person_id, **named})
     _advance(who.account, 2, complete)
     ctx.session.commit()
     return state(ctx, person)

@@ -68,8 +68,10 @@ class ConfidentialCode(Base):
 
 class Person(Base):
     """Someone who can log in: the credential side of a client person or of a gestionnaire
-    (accounts owns the rest). `profile` is ENTREPRISE or PARTICULIER for people who signed up,
-    the invited profile (ADMINISTRATEUR, UTILISATEUR, CONSULTATION) or GESTIONNAIRE (BO-4)."""
+    (accounts owns the rest). `profile` is ADMINISTRATEUR for the person who created a company
+    account (and for invited administrators), PARTICULIER for a private person, UTILISATEUR or
+    CONSULTATION when invited, GESTIONNAIRE (BO-4). Names come from the invitation, or from the
+    accounts service (`accounts.person_updated`, e.g. the company wizard's step 2)."""
 
     __tablename__ = "people"
 

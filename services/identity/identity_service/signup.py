@@ -35,6 +35,7 @@ CAPTCHA_VALIDITY = timedelta(minutes=10)
 SIGNUP_VALIDITY = timedelta(hours=24)
 
 PROFILE_ENTREPRISE = "ENTREPRISE"
+PROFILE_ADMINISTRATEUR = "ADMINISTRATEUR"
 STATUS_SMS_PENDING = "sms_pending"
 STATUS_EMAIL_PENDING = "email_pending"
 STATUS_VERIFIED = "verified"
@@ -248,8 +249,10 @@ def verify_email_code(ctx: IdentityContext, token: str, code: Any) -> dict[str, 
         raise Conflict(ALREADY_REGISTERED, None, "already_registered")
     now = ctx.clock.now()
     person = Person(
+        # The person who creates a company account is its first administrator (SPEC AC-1); the
+        # sign-up's kind (ENTREPRISE) travels in signup_verified for the accounts service.
         id=str(uuid.uuid4()), email=signup.email, password_hash=signup.password_hash,
-        profile=signup.profile, status="active", created_at=now, valid_until=now + ACCESS_VALIDITY,
+        profile=PROFILE_ADMINISTRATEUR, status="active", created_at=now, valid_until=now + ACCESS_VALIDITY,
     )
     ctx.session.add(person)
     signup.email_verified_at = now

@@ -367,3 +367,20 @@ def test_the_default_invitation_limits(ctx):
 
     assert DEFAULT_LIMITS.per_administrator.limit == 20 and DEFAULT_LIMITS.per_administrator.window.total_seconds() == 3600
     assert DEFAULT_LIMITS.per_account.limit == 50 and DEFAULT_LIMITS.per_account.window.total_seconds() == 86400
+
+
+def test_step_2_announces_the_administrators_names(ctx, events):
+    """Issue 18: identity (the session's person) and the notifier learn the names of step 2."""
+    admin = company(ctx)
+    wizard.save_structure(ctx, admin, STRUCTURE, complete=True)
+    ctx.documents.attach(ctx.session.get(AccountMember, "admin-1").account_id, "IDENTITY")
+    wizard.save_administrator(ctx, admin, ADMIN_INFO, complete=True)
+    [updated] = events("accounts.person_updated")
+    assert updated["payload"]["person_id"] == "admin-1"
+    assert (updated["payload"]["first_name"], updated["payload"]["last_name"]) == ("Claire", "Dupont")
+
+
+def test_a_company_creator_whose_account_is_not_open_yet_is_told_to_wait(ctx):
+    with pytest.raises(Conflict) as pending:
+        members.my_profile(ctx, {"id": "new-admin", "profile": "ADMINISTRATEUR", "is_staff": False})
+    assert pending.value.code == "account_pending"
