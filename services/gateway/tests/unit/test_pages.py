@@ -211,7 +211,7 @@ def test_login_goes_back_only_to_this_site(client):
 
 @pytest.mark.parametrize("evil", [
     "/\t/evil.example/x", "/\n/evil.example", "/\r/evil.example", "\t//evil.example", " //evil.example",
-    "/%09/evil.example/x", "/%2F/evil.example", "/%5Cevil.example", "/\x00/evil.example", "/\x7f/evil.example",
+    "/%09/evil.example/x", "/%2F/evil.example", "/%5Cevil.example", "/\x01/evil.example", "/\x7f/evil.example",
     "/\\/evil.example", "javascript:alert(1)", "/x\\..\\..\\evil",
 ])
 def test_login_return_address_follows_the_browsers_url_parsing(client, evil):
