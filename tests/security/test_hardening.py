@@ -252,7 +252,7 @@ def test_an_invitation_tells_nothing_about_existing_accounts(world):
                                                        "email": email, "profile": "CONSULTATION"})
         assert reply.status_code == 201, (label, reply.text)
         answers[label] = reply.json()
-    shapes = {label: (set(answer), answer["status"], answer["profile"]) for label, answer in answers.items()}
+    shapes = {label: (frozenset(answer), answer["status"], answer["profile"]) for label, answer in answers.items()}
     assert len(set(shapes.values())) == 1, shapes
     wait_email(system, fresh, "Invitation à rejoindre")  # the real one went out...
     for email in taken.values():  # ...and nobody else was invited
