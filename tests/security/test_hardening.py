@@ -246,6 +246,7 @@ def test_an_invitation_tells_nothing_about_existing_accounts(world):
     taken = {"another tenant": world.victim.email, "particulier": world.people["particulier"].email,
              "gestionnaire": world.people["gestionnaire"].email}
     fresh = new_email("neuf")
+    before = {email: len(emails_to(system, email, "Invitation à rejoindre")) for email in taken.values()}
     answers = {}
     for label, email in {**taken, "fresh": fresh}.items():
         reply = admin.post("/api/account/users", json={"last_name": "Sonde", "first_name": "Paul",
@@ -255,8 +256,8 @@ def test_an_invitation_tells_nothing_about_existing_accounts(world):
     shapes = {label: (frozenset(answer), answer["status"], answer["profile"]) for label, answer in answers.items()}
     assert len(set(shapes.values())) == 1, shapes
     wait_email(system, fresh, "Invitation à rejoindre")  # the real one went out...
-    for email in taken.values():  # ...and nobody else was invited
-        assert emails_to(system, email, "Invitation à rejoindre") == []
+    for email in taken.values():  # ...and nobody else was invited (a gestionnaire had their own once)
+        assert len(emails_to(system, email, "Invitation à rejoindre")) == before[email], email
 
 
 def test_invitations_are_limited_per_administrator(world):
