@@ -6,6 +6,8 @@ the right status and text without knowing each service's rules.
 """
 from __future__ import annotations
 
+import math
+
 
 class DomainError(Exception):
     status = 400
@@ -70,6 +72,19 @@ class TooManyRequests(DomainError):
     status = 429
     code = "too_many_requests"
     default_message = "Trop de tentatives. Veuillez réessayer plus tard."
+    default_retry_after = 60  # seconds, when the rule does not know better
+
+    def __init__(self, message: str | None = None, fields: dict[str, str] | None = None,
+                 code: str | None = None, retry_after: int | float | str | None = None):
+        super().__init__(message, fields, code)
+        try:
+            seconds = math.ceil(float(retry_after))
+        except (TypeError, ValueError):  # absent, or nameko's text "None"
+            seconds = self.default_retry_after
+        # Seconds after which the same action would be accepted (the gateway's Retry-After);
+        # it crosses RPC as the 4th argument.
+        self.retry_after = max(1, seconds)
+        self.args = (self.message, self.fields, self.code, self.retry_after)
 
 
 class ServiceUnavailable(DomainError):

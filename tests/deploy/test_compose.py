@@ -21,7 +21,8 @@ CONFIG_PY = ROOT / "shared" / "consignations_shared" / "config.py"
 POSTGRES = "postgres"
 RABBITMQ = "rabbitmq"
 TOPOLOGY = "topology"
-INFRASTRUCTURE = {POSTGRES, RABBITMQ}
+PROXY = "proxy"  # nginx in front of the gateway's gunicorn (deploy/nginx, tests/deploy/test_proxy.py)
+INFRASTRUCTURE = {POSTGRES, RABBITMQ, PROXY}
 
 
 # --- readers -------------------------------------------------------------------------------------
@@ -312,11 +313,26 @@ def test_gateway(services):
     bind = environment(gateway).get("GATEWAY_BIND", "")
     host, _, port = bind.rpartition(":")
     assert host == "0.0.0.0", bind
-    assert ("8000", port) in published_ports(gateway), "the gateway does not publish port 8000"
     assert f"127.0.0.1:{port}/health/live" in healthcheck_command(gateway)
     deps = depends_on(gateway)
     for service in data_services():
         assert deps.get(service) == "service_healthy", f"gateway does not wait for a healthy {service}"
+
+
+def test_gunicorn_is_reached_only_through_the_reverse_proxy(services):
+    """Issue 18, finding 7: the gateway publishes no port; nginx does, forwards to gunicorn with
+    the shipped configuration, and the gateway counts it among its trusted proxies."""
+    gateway, proxy = services["gateway"], services[PROXY]
+    assert not gateway.get("ports"), "gunicorn must not be published: the proxy is the public entry"
+    port = environment(gateway)["GATEWAY_BIND"].rpartition(":")[2]
+    assert environment(proxy).get("GATEWAY_UPSTREAM") == f"gateway:{port}"
+    assert ("8000", "8080") in published_ports(proxy), "the proxy does not publish port 8000"
+    mounts = [str(volume) for volume in proxy.get("volumes") or []]
+    assert "./deploy/nginx/gateway.conf.template:/etc/nginx/templates/default.conf.template:ro" in mounts
+    assert str(proxy["image"]).startswith("nginxinc/nginx-unprivileged:")
+    assert depends_on(proxy).get("gateway") == "service_healthy"
+    assert int(environment(gateway).get("GATEWAY_TRUSTED_PROXIES", "0")) == 1
+    assert "127.0.0.1:8080/health/live" in healthcheck_command(proxy)
 
 
 # --- image ---------------------------------------------------------------------------------------

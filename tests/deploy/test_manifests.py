@@ -85,8 +85,9 @@ def load_resources() -> list[dict]:
 
 
 def generator(kind: str) -> dict:
-    generators = load_kustomization().get(kind) or []
-    assert len(generators) == 1, f"expected one {kind}"
+    """The settings' generator of `kind` (from env files; the proxy's file is another one)."""
+    generators = [g for g in load_kustomization().get(kind) or [] if g.get("envs")]
+    assert len(generators) == 1, f"expected one {kind} of settings"
     return generators[0]
 
 
@@ -108,6 +109,14 @@ def main_container(deployment: dict) -> dict:
 def all_containers(deployment: dict) -> list[dict]:
     pod = deployment["spec"]["template"]["spec"]
     return list(pod.get("initContainers") or []) + list(pod["containers"])
+
+
+PROXY = "proxy"  # the gateway pod's nginx (deploy/nginx/gateway.conf.template, test_proxy.py)
+
+
+def app_containers(deployment: dict) -> list[dict]:
+    """The containers that run the image of deploy/Dockerfile (all but the gateway's proxy)."""
+    return [c for c in all_containers(deployment) if c["name"] != PROXY]
 
 
 def container_command(container: dict) -> list[str]:
@@ -172,7 +181,7 @@ def test_kustomization_lists_every_manifest_and_nothing_else():
 
 
 def test_one_image_for_every_container(deployments):
-    images = {c["image"] for d in deployments.values() for c in all_containers(d)}
+    images = {c["image"] for d in deployments.values() for c in app_containers(d)}
     assert len(images) == 1, images
     (image,) = images
     assert image in {entry["name"] for entry in load_kustomization().get("images") or []}, (
@@ -204,7 +213,9 @@ def test_every_process_has_a_service_on_its_port(resources, deployments, process
     assert deployment["spec"]["selector"]["matchLabels"].items() <= labels.items()
     port = container_port(main_container(deployment))
     assert port == PORTS.get(process, GATEWAY_PORT)
-    assert any(p["port"] == port and p.get("targetPort") in (port, "http") for p in service["spec"]["ports"])
+    # The gateway's Service goes through its reverse proxy (test_the_gateway_service_goes_through_nginx).
+    target = (PROXY,) if process == GATEWAY else (port, "http")
+    assert any(p["port"] == port and p.get("targetPort") in target for p in service["spec"]["ports"])
 
 
 # --- environment ---------------------------------------------------------------------------------
@@ -222,7 +233,7 @@ def test_every_kubernetes_variable_is_read_by_the_code(deployments):
     unknown = {
         f"{name}/{container['name']}: {variable}"
         for name, deployment in deployments.items()
-        for container in all_containers(deployment)
+        for container in app_containers(deployment)
         for variable in env_names(container)
         if variable not in known
     }
@@ -306,6 +317,33 @@ def test_gateway_binds_its_port_and_reaches_documents(resources, deployments):
     assert any(p["port"] == documents_url.port == PORTS["documents"] for p in service["spec"]["ports"])
     documents = main_container(deployments["documents"])
     assert env_item(gateway, "DOCUMENTS_INTERNAL_TOKEN") == env_item(documents, "DOCUMENTS_INTERNAL_TOKEN")
+
+
+def test_the_gateway_service_goes_through_nginx(resources, deployments):
+    """Issue 18, finding 7: gunicorn is never exposed alone. The gateway pod runs nginx with the
+    shipped configuration (a ConfigMap made of the same file as docker-compose's), the Service
+    targets nginx's port, nginx forwards to gunicorn inside the pod, and the gateway counts it
+    (after the ingress) among its trusted proxies."""
+    pod = deployments[GATEWAY]["spec"]["template"]["spec"]
+    [proxy] = [c for c in pod["containers"] if c["name"] == PROXY]
+    gateway = main_container(deployments[GATEWAY])
+    [service_port] = of_kind(resources, "Service")[GATEWAY]["spec"]["ports"]
+    assert service_port["targetPort"] == PROXY and container_port(proxy, PROXY) == 8080
+    assert literal_env(proxy, "GATEWAY_UPSTREAM") == f"127.0.0.1:{container_port(gateway)}"
+    images = {entry["name"]: entry for entry in load_kustomization()["images"]}
+    assert images[proxy["image"]]["newName"].endswith("nginxinc/nginx-unprivileged")
+    [generated] = [g for g in load_kustomization()["configMapGenerator"] if g["name"] == "gateway-proxy"]
+    assert generated["files"] == ["gateway-proxy.conf.template"]
+    assert (K8S / "gateway-proxy.conf.template").read_bytes() == (ROOT / "deploy" / "nginx" / "gateway.conf.template").read_bytes()
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mounts = {m["mountPath"]: m["name"] for m in proxy["volumeMounts"]}
+    template = volumes[mounts["/etc/nginx/templates"]]["configMap"]
+    assert template["name"] == "gateway-proxy" and template["items"] == [
+        {"key": "gateway-proxy.conf.template", "path": "default.conf.template"}]
+    assert "/etc/nginx/conf.d" in mounts and "/tmp" in mounts  # read-only root filesystem
+    assert proxy["securityContext"]["readOnlyRootFilesystem"] is True
+    _, config = generated_values("configMapGenerator")
+    assert int(config["GATEWAY_TRUSTED_PROXIES"]) == 2  # the ingress, then this nginx
 
 
 def test_documents_storage_is_a_claim_or_s3(resources, deployments):

@@ -126,7 +126,7 @@ def test_a_company_user_files_a_saisie_immobiliere(system, company):
     assert step2.status_code == 200 and step2.json()["step"] == 2, step2.text
     assert step2.json()["amount"] == "Total" and step2.json()["documents_expected"]["required"] == ["RIB"]
     missing = user.post(path + "/justificatifs/confirm")
-    assert missing.status_code == 422 and "Relevé d'identité bancaire" in missing.json()["error"]["message"]
+    assert missing.status_code == 422 and "Relevé d'identité bancaire" in missing.json()["error"]["fields"]["documents"]
     attach(user, demande["id"], "RIB", samples.pdf(text="RIB ACME SAS"))
     assert user.post(path + "/justificatifs/confirm").json()["step"] == 3
     assert user.put(path + "/step", json={"step": 2}).json()["step"] == 2  # « Précédent »

@@ -72,7 +72,7 @@ def test_identity_document_upload_validate_download(companies):
     assert too_big.status_code == 413
     assert too_big.json()["error"]["message"] == "Le fichier dépasse la taille maximale autorisée de 5 Mo."
     encrypted = upload(acme, samples.encrypted_pdf(), "verso.pdf", page="verso")
-    assert encrypted.status_code == 422 and "mot de passe" in encrypted.json()["error"]["message"]
+    assert encrypted.status_code == 422 and "mot de passe" in encrypted.json()["error"]["fields"]["file"]
 
 
 def test_another_company_cannot_read_nor_add(companies):

@@ -34,7 +34,8 @@ def test_company_signup_end_to_end(system):
     assert re.fullmatch(r"Votre code confidentiel CDC est : \d{6}", text_)
     wrong = session.post(system.url("/api/signup/sms-code"), json={"signup_token": token, "code": "000000" if not text_.endswith("000000") else "111111"})
     assert wrong.status_code == 422
-    assert wrong.json()["error"]["message"] == "Le code confidentiel est incorrect. Il vous reste 4 essais."
+    assert wrong.json()["error"]["fields"]["code"] == "Le code confidentiel est incorrect. Il vous reste 4 essais."
+    assert wrong.json()["error"]["message"] == "Un champ est invalide."
     verified_sms = session.post(system.url("/api/signup/sms-code"), json={"signup_token": token, "code": text_[-6:]})
     assert verified_sms.status_code == 200 and verified_sms.json()["step"] == "email_code"
 
@@ -65,7 +66,7 @@ def test_company_signup_end_to_end(system):
 def test_refusals_are_french_json_errors(system):
     session = requests.Session()
     not_json = session.post(system.url("/api/signup/entreprise"), data="company=x")
-    assert not_json.status_code == 422
+    assert not_json.status_code == 400 and not_json.json()["error"]["code"] == "malformed_body"
     assert not_json.json()["error"]["message"].startswith("Le corps de la requête doit être au format JSON")
     invalid = session.post(system.url("/api/signup/entreprise"), json={"email": "x", "password": "court"})
     assert invalid.status_code == 422

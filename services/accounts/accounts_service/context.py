@@ -12,6 +12,7 @@ from consignations_shared.errors import Conflict, Forbidden, NotFound
 from consignations_shared.outbox import OutboxWriter
 
 from .models import AccountMember, ClientAccount
+from .throttling import DEFAULT_LIMITS, InvitationLimits
 
 NO_ACCOUNT = "Aucun compte client n'est associé à votre accès."
 ACCOUNT_PENDING = "Votre compte client est en cours de création. Veuillez réessayer dans quelques instants."
@@ -36,6 +37,7 @@ class AccountsContext:
     clock: Clock
     identity: IdentityPort | None = None
     documents: DocumentsPort | None = None
+    limits: InvitationLimits = DEFAULT_LIMITS
 
     def __post_init__(self):
         from .member_events import track
@@ -65,7 +67,7 @@ def acting(ctx: AccountsContext, person: Any) -> Acting:
     if not person_id or person.get("is_staff"):
         raise Forbidden(NO_ACCOUNT)
     member = ctx.session.get(AccountMember, str(person_id))
-    if member is None and person.get("profile") in ("ENTREPRISE", "PARTICULIER"):
+    if member is None and person.get("profile") in ("ADMINISTRATEUR", "ENTREPRISE", "PARTICULIER"):
         # Signed up a moment ago: the account opens when identity's event arrives (AC-1, AC-8).
         raise Conflict(ACCOUNT_PENDING, None, "account_pending")
     if member is None or member.status == "deleted":

@@ -19,6 +19,7 @@ from consignations_shared.validation import (
 from .context import AccountsContext, acting, administrators, display_name, member_in_account, member_view
 from .domain.referentials import commune_matches
 from .models import AccountMember, ClientAccount
+from .throttling import spend_invitation
 
 MAX_ADMINISTRATORS = 2
 INVITABLE_PROFILES = ("ADMINISTRATEUR", "UTILISATEUR", "CONSULTATION")
@@ -79,6 +80,12 @@ def invite_member(ctx: AccountsContext, person: Any, form: dict[str, Any]) -> di
     if profile == "ADMINISTRATEUR" and len(administrators(ctx, who.account.id)) >= MAX_ADMINISTRATORS:
         message = "Un compte client ne peut pas avoir plus de 2 administrateurs."
         raise Conflict(message, {"profile": message}, "too_many_administrators")
+    # Every well-formed invitation counts, sent or not, and is committed before identity is
+    # asked (no lock held across the RPC): probing addresses costs the budget too.
+    spend_invitation(ctx, who.account.id, who.member.person_id)
+    ctx.session.commit()
+    # Identity answers the same way for an address that already has an account anywhere (no
+    # enumeration): the invitation is shown as sent and simply never accepted.
     invited = ctx.identity.invite_person(
         {"email": values["email"], "first_name": values["first_name"], "last_name": values["last_name"],
          "profile": profile}, who.member.person_id, who.account.company_name)
@@ -293,9 +300,18 @@ def welcome_seen(ctx: AccountsContext, person: Any) -> dict[str, Any]:
 
 # --- AC-9 document access, asked by the documents service -------------------------------------
 
+# The account's documents are the administrator's identity document and the company's Kbis (or
+# a particulier's own): the portal shows them to administrators only (« Mes documents »), and so
+# does this rule, for every action (issue 18): Utilisateur and Consultation neither list, read,
+# add nor replace them.
+ACCOUNT_DOCUMENT_PROFILES = ("ADMINISTRATEUR", "PARTICULIER")
+ACCOUNT_DOCUMENTS_ADMIN_ONLY = "Les documents du compte client sont réservés à ses administrateurs."
+
+
 def authorize_document(ctx: AccountsContext, account_id: Any, person: Any, action: Any) -> bool:
-    """Members read their account's documents; administrators, Utilisateurs and particuliers
-    add them; gestionnaires read and review; nobody else (the same answer as for no document)."""
+    """Administrators (and a particulier, for their own account) read and add their account's
+    documents; gestionnaires read and review; the account's other members are refused; anyone
+    else gets the answer of no document."""
     if isinstance(person, dict) and person.get("is_staff"):
         if action in ("read", "review"):
             return True
@@ -303,8 +319,8 @@ def authorize_document(ctx: AccountsContext, account_id: Any, person: Any, actio
     who = acting(ctx, person)
     if who.account.id != account_id:
         raise NotFound("Ce document est introuvable.")
-    if action == "read":
-        return True
-    if action == "write" and who.member.profile in ("ADMINISTRATEUR", "UTILISATEUR", "PARTICULIER"):
+    if who.member.profile not in ACCOUNT_DOCUMENT_PROFILES:
+        raise Forbidden(ACCOUNT_DOCUMENTS_ADMIN_ONLY)
+    if action in ("read", "write"):
         return True
     raise Forbidden("Votre profil ne permet pas cette action.")

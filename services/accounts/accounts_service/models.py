@@ -6,6 +6,8 @@ from datetime import date, datetime
 from sqlalchemy import BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from consignations_shared.rate_limits import rate_counter_table
+
 
 class Base(DeclarativeBase):
     pass
@@ -78,3 +80,7 @@ class MemberChangeSequence(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     value: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+
+
+# Invitations per administrator and per account (throttling.py, consignations_shared.rate_limits).
+rate_counters = rate_counter_table(Base.metadata)

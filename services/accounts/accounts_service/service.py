@@ -5,11 +5,12 @@ resolved it from the session; the use cases check it here, in the service that o
 from consignations_shared.consumer import consume_event
 from consignations_shared.contracts.interfaces import DocumentsInterface, IdentityInterface
 from consignations_shared.health import HealthEndpoints
-from consignations_shared.providers import Correlation, DatabaseSession, Outbox, ServiceClock
+from consignations_shared.providers import Correlation, DatabaseSession, Outbox, ServiceClock, Settings
 from consignations_shared.rpc import TypedRpcProxy, rpc
 
 from . import member_events, members, opening, wizard
 from .context import AccountsContext
+from .throttling import InvitationLimits
 from .domain import referentials
 
 
@@ -20,12 +21,14 @@ class AccountsService(HealthEndpoints):
     db = DatabaseSession()
     outbox = Outbox()
     clock = ServiceClock()
+    settings = Settings()
     identity = TypedRpcProxy(IdentityInterface)
     documents = TypedRpcProxy(DocumentsInterface)
 
     def _context(self) -> AccountsContext:
         return AccountsContext(session=self.db, outbox=self.outbox, clock=self.clock,
-                               identity=self.identity, documents=self.documents)
+                               identity=self.identity, documents=self.documents,
+                               limits=InvitationLimits.from_settings(self.settings))
 
     # --- events --------------------------------------------------------------------------------
     @consume_event("identity", "signup_verified")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from consignations_shared.contracts.payloads.accounts import AccountFinalised
+from consignations_shared.contracts.payloads.accounts import AccountFinalised, MemberUpdated
 from consignations_shared.errors import Conflict, Forbidden, ValidationFailed
 from consignations_shared.validation import check_person_name, check_text, normalise_french_mobile, optional
 
@@ -109,6 +109,10 @@ def save_administrator(ctx: AccountsContext, person: Any, form: dict[str, Any], 
         raise ValidationFailed(None, errors)
     for field, value in values.items():
         setattr(who.member, field, value)
+    named = {field: values[field] for field in ("first_name", "last_name", "mobile") if values.get(field)}
+    if named:  # identity (the session's person) and the notifier learn the names
+        ctx.outbox.publish(ctx.session, MemberUpdated(account_id=who.account.id,
+                                                      person_id=who.member.person_id, **named))
     _advance(who.account, 2, complete)
     ctx.session.commit()
     return state(ctx, person)

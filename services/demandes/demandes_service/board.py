@@ -47,14 +47,22 @@ class BoardQuery:
     filters: dict[str, Any]
 
 
+# No number from a query string goes beyond what the database's integers hold (a PostgreSQL
+# `integer`): a page of 99999999999999999999 is refused in French, never an overflow (a 500).
+LARGEST_NUMBER = 2**31 - 1
+
+
 def bounded_int(value: Any, default: int, message: str, field: str, low: int, high: int | None = None) -> int:
+    high = LARGEST_NUMBER if high is None else min(high, LARGEST_NUMBER)
     if value is None or value == "":
         return default
+    if isinstance(value, str) and len(value.strip()) > len(str(LARGEST_NUMBER)) + 1:
+        raise ValidationFailed(message, {field: message})  # not even parsed
     try:
         number = int(value) if not isinstance(value, bool) else None
     except (TypeError, ValueError):
         number = None
-    if number is None or number < low or (high is not None and number > high):
+    if number is None or number < low or number > high:
         raise ValidationFailed(message, {field: message})
     return number
 

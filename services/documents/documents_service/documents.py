@@ -108,6 +108,8 @@ def _end_transaction(ctx: DocumentsContext) -> None:
 
 NOT_YOURS_TO_CHANGE = ("Ce document a été déposé par le client : le service des consignations le contrôle "
                        "mais ne peut ni le valider, ni le remplacer, ni le supprimer.")
+STAFF_DOCUMENT = ("Ce document a été déposé par le service des consignations : vous pouvez le consulter "
+                  "mais ni le valider, ni le remplacer, ni le supprimer.")
 
 
 def _authorized(ctx: DocumentsContext, document_id, person: dict, action: str, *, lock: bool = False) -> Document:
@@ -115,10 +117,15 @@ def _authorized(ctx: DocumentsContext, document_id, person: dict, action: str, *
     owner_service, owner_id = document.owner_service, document.owner_id
     _end_transaction(ctx)
     ctx.authorize(owner_service, owner_id, person, action)
-    # An owner lets gestionnaires write so they can join files to their messages (MS-6); that
-    # right covers their own uploads, never changing a client's document (theirs is to review).
-    if action == "write" and person["is_staff"] and document.uploaded_by != person["id"]:
-        raise Forbidden(NOT_YOURS_TO_CHANGE)
+    # Only the uploader's side changes a document (« Valider », replace, delete): an owner lets
+    # gestionnaires write so they can join files to their messages (MS-6), which covers their
+    # own uploads, never a client's document (theirs is to review); a client's right to write
+    # on a request covers the client's documents, never a file the back office joined.
+    if action == "write":
+        if person["is_staff"] and (not document.uploaded_by_staff or document.uploaded_by != person["id"]):
+            raise Forbidden(NOT_YOURS_TO_CHANGE)
+        if not person["is_staff"] and document.uploaded_by_staff:
+            raise Forbidden(STAFF_DOCUMENT)
     return _load(ctx, document_id, lock=True) if lock else document
 
 
@@ -248,7 +255,8 @@ def _new_document(ctx, *, owner_service, owner_id, kind, page, document_date, fi
         file_name=sanitize_file_name(file_name, file_type), content_type=file_type.content_type,
         declared_type=(str(declared_type)[:100] if declared_type else None),
         size=stored.size, sha256=stored.sha256, storage_backend=ctx.storage.backend, storage_key=stored.key,
-        details=checked.get("details") or {}, uploaded_by=person["id"], uploaded_at=now, replaces_id=replaces_id,
+        details=checked.get("details") or {}, uploaded_by=person["id"], uploaded_by_staff=person["is_staff"],
+        uploaded_at=now, replaces_id=replaces_id,
     )
 
 

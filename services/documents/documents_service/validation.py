@@ -1,8 +1,16 @@
 """Deep checks of an uploaded file, run in a worker process (workers.py), never on the hub.
 
 - PDF (pypdf): opens, is not encrypted, has at least one page, every page's content can be
-  read, and carries no active content: JavaScript (`/JS`, `/JavaScript`, an `/OpenAction` or
-  any action of type JavaScript), automatic actions (`/AA`), launch actions or embedded files.
+  read, and carries no active content. The policy follows ISO 32000 (PDF 1.7 / 2.0) and
+  allow-lists what a scanned or printed document needs: pages, content streams, images, fonts,
+  outlines, plain annotations and form fields, and navigation inside the document (a
+  destination, or the action GoTo, also as /OpenAction). Refused: every other action type
+  (GoToR, GoToE, GoToDp, Launch, Thread, URI, Sound, Movie, Hide, Named, SubmitForm, ResetForm,
+  ImportData, SetOCGState, Rendition, Trans, GoTo3DView, JavaScript, RichMediaExecute: remote
+  files such as a network share, addresses, form submission, scripts, media), scripts
+  (`/JS`, `/JavaScript`), automatic actions (`/AA`), XFA forms (`/XFA`), embedded files
+  (`/EmbeddedFiles`, `/EmbeddedFile`, file attachment annotations) and media annotations
+  (RichMedia, Screen, Movie, Sound, 3D).
 - PNG / JPEG (Pillow): at most MAX_IMAGE_PIXELS pixels, read from the header before anything is
   decoded (a 20,000 × 20,000 PNG bomb of a few kilobytes is refused without decoding it), then
   verified and fully decoded (truncated or corrupt images are refused).
@@ -28,7 +36,8 @@ MESSAGES = {
     "pdf_encrypted": "Le fichier PDF est protégé par un mot de passe : déposez une version non protégée.",
     "pdf_no_page": "Le fichier PDF ne contient aucune page.",
     "pdf_active_content": (
-        "Le fichier PDF contient du contenu actif (JavaScript, actions automatiques ou fichiers "
+        "Le fichier PDF contient du contenu actif (scripts, formulaire XFA, actions automatiques, "
+        "liens vers des adresses ou des fichiers extérieurs, envoi de formulaire, médias ou fichiers "
         "joints) : il ne peut pas être accepté. Enregistrez-le de nouveau ou imprimez-le en PDF."),
     "image_unreadable": "L'image est illisible ou incomplète (fichier endommagé ou tronqué).",
     "image_too_large": (
@@ -62,8 +71,19 @@ def validate_file(path: str) -> dict:
 
 # --- PDF -----------------------------------------------------------------------------------------
 
-_ACTIVE_KEYS = {"/JS", "/JavaScript", "/AA", "/EmbeddedFiles", "/EmbeddedFile"}
-_ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/RichMediaExecute"}
+# Keys whose mere presence is active content: scripts, automatic actions, XFA forms (their own
+# scripting), embedded files, rich media.
+_ACTIVE_KEYS = {"/JS", "/JavaScript", "/AA", "/XFA", "/EmbeddedFiles", "/EmbeddedFile",
+                "/RichMediaContent", "/RichMediaSettings"}
+# Every action type of ISO 32000-2 (table 201); only GoTo (a destination in this document) is
+# allowed. Other dictionaries use /S too (page labels, transitions, structure elements, soft
+# masks, groups, border styles) with values that are none of these names.
+ACTION_TYPES = {"/GoTo", "/GoToR", "/GoToE", "/GoToDp", "/Launch", "/Thread", "/URI", "/Sound", "/Movie",
+                "/Hide", "/Named", "/SubmitForm", "/ResetForm", "/ImportData", "/SetOCGState", "/Rendition",
+                "/Trans", "/GoTo3DView", "/JavaScript", "/RichMediaExecute"}
+ALLOWED_ACTIONS = {"/GoTo"}
+# Annotations that carry files or media (ISO 32000-2, 12.5.6).
+_ACTIVE_ANNOTATIONS = {"/FileAttachment", "/RichMedia", "/Screen", "/Movie", "/Sound", "/3D"}
 
 
 def check_pdf(path: str) -> dict:
@@ -103,7 +123,7 @@ def check_pdf(path: str) -> dict:
 
 def _has_active_content(reader) -> bool:
     """Walks every object reachable from the trailer (names are decoded, so /J#61vaScript is
-    /JavaScript too) looking for scripts, automatic actions, launch actions, embedded files."""
+    /JavaScript too) looking for what the policy above refuses."""
     from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
     seen: set[tuple[int, int]] = set()
@@ -124,8 +144,11 @@ def _has_active_content(reader) -> bool:
             keys = set(node.keys())
             if keys & _ACTIVE_KEYS:
                 return True
-            subtype = node.get("/S")
-            if subtype is not None and str(subtype) in _ACTIVE_ACTIONS:
+            action = node.get("/S")
+            if action is not None and str(action) in ACTION_TYPES - ALLOWED_ACTIONS:
+                return True
+            subtype = node.get("/Subtype")
+            if subtype is not None and str(subtype) in _ACTIVE_ANNOTATIONS:
                 return True
             for key, value in node.items():
                 if key in ("/Parent", "/P"):  # back-references: reached from above anyway

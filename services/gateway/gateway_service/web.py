@@ -5,10 +5,10 @@ import logging
 import re
 import uuid
 
-from flask import Flask, g, jsonify, request
+from flask import Flask, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from consignations_shared.errors import DomainError, ValidationFailed
+from consignations_shared.errors import DomainError, TooManyRequests, ValidationFailed
 from consignations_shared.logs import correlation_id_var
 
 log = logging.getLogger(__name__)
@@ -27,9 +27,14 @@ HTTP_MESSAGES = {
 UNEXPECTED = "Une erreur inattendue est survenue. Veuillez réessayer plus tard."
 
 
-def error_response(status: int, code: str, message: str, fields: dict | None = None):
-    response = jsonify({"error": {"code": code, "message": message, "fields": fields or {}}})
+def error_response(status: int, code: str, message: str, fields: dict | None = None,
+                   retry_after: int | None = None):
+    response = jsonify({"error": {"code": code, "message": summarised(status, message, fields),
+                                  "fields": fields or {}}})
     response.status_code = status
+    if status == 429:
+        # Every 429 says when to come back (RFC 9110 Retry-After, in seconds).
+        response.headers["Retry-After"] = str(retry_after or TooManyRequests.default_retry_after)
     return response
 
 
@@ -66,15 +71,30 @@ def _refused_structure(data, limit: int = MAX_JSON_DEPTH) -> str | None:
     return None
 
 
+NOT_JSON = "Le corps de la requête doit être au format JSON (application/json)."
+MALFORMED_JSON = "Le corps de la requête n'est pas du JSON valide."
+
+
+class MalformedBody(DomainError):
+    """A body that is not in the format of the operation at all (not JSON, a multipart without
+    its boundary): 400, while 422 is kept for well-formed bodies with invalid values."""
+
+    status = 400
+    code = "malformed_body"
+
+
 def json_body() -> dict:
-    """The request's JSON object, or a 422 the person can understand (not JSON, not an object,
-    nested deeper than any form of the API, unstorable characters)."""
+    """The request's JSON object, or an answer the person can understand: 400 when the body is
+    not JSON at all, 422 when it is JSON but not an object of the API (not an object, nested
+    deeper than any form of the API, unstorable characters)."""
     if not request.is_json:
-        raise ValidationFailed("Le corps de la requête doit être au format JSON (application/json).")
+        raise MalformedBody(NOT_JSON)
     try:
         data = request.get_json(silent=True)
     except RecursionError:  # thousands of nested arrays: the parser gives up, and so do we
-        data = None
+        raise MalformedBody(MALFORMED_JSON) from None
+    if data is None:
+        raise MalformedBody(MALFORMED_JSON)
     if not isinstance(data, dict):
         raise ValidationFailed(NOT_A_JSON_OBJECT)
     refused = _refused_structure(data)
@@ -83,14 +103,20 @@ def json_body() -> dict:
     return data
 
 
-DRAIN_AT_MOST = 16 * 1024 * 1024
+def announced_too_large() -> bool:
+    """A Content-Length over the request limit: refused before a byte of the body is read."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    return bool(limit and request.content_length and request.content_length > limit)
 
 
 def _drain_refused_body() -> None:
-    """Read (and drop) what is left of a body refused as too large, up to 16 MB, so the client,
-    still sending, reads our 413 instead of a connection reset. Beyond that, it is cut off."""
+    """Read (and drop) what is left of a body refused as too large, so the client, still sending,
+    reads our 413 instead of a connection reset. Only a body within the request limit is read
+    (a file part over 5 MB in a request under 6 MB); a larger announced body was refused at once."""
+    if announced_too_large():
+        return
     stream = request.environ.get("wsgi.input")
-    left = min(request.content_length or 0, DRAIN_AT_MOST)
+    left = request.content_length or 0
     try:
         while stream is not None and left > 0:
             chunk = stream.read(min(64 * 1024, left))
@@ -99,6 +125,18 @@ def _drain_refused_body() -> None:
             left -= len(chunk)
     except Exception:  # a client gone, or a broken body: nothing more to read
         pass
+
+
+def summarised(status: int, message: str, fields: dict | None) -> str:
+    """GW-3 `message` of a 422 whose `fields` carry the detail: a summary (« Un champ est
+    invalide. », « 3 champs sont invalides. ») instead of one field's sentence repeated, or the
+    generic sentence; a message of its own (saying more than the fields) is kept."""
+    if status != 422 or not fields:
+        return message
+    if message not in fields.values() and message != ValidationFailed.default_message:
+        return message
+    count = len(fields)
+    return "Un champ est invalide." if count == 1 else f"{count} champs sont invalides."
 
 
 def correlation_id() -> str:
@@ -111,6 +149,15 @@ def install(app: Flask) -> None:
         incoming = request.headers.get(CORRELATION_HEADER, "")
         g.correlation_id = incoming if _ACCEPTABLE_CORRELATION_ID.match(incoming) else str(uuid.uuid4())
         correlation_id_var.set(g.correlation_id)
+
+    @app.before_request
+    def _refuse_announced_oversized_body():
+        # A declared Content-Length over the limit: 413 at once, before a byte of the body is
+        # read (gunicorn then drains a bounded amount at most and closes the connection; the
+        # reverse proxy in front refuses such a body itself, deploy/nginx).
+        if announced_too_large():
+            return error_response(413, "request_entity_too_large", HTTP_MESSAGES[413])
+        return None
 
     @app.before_request
     def _refuse_unstorable_characters():
@@ -145,7 +192,8 @@ def install(app: Flask) -> None:
     def _domain_error(exc: DomainError):
         if exc.status >= 500:
             log.warning("answered %s: %s", exc.status, exc.message)
-        return error_response(exc.status, exc.code, exc.message, exc.fields)
+        return error_response(exc.status, exc.code, exc.message, exc.fields,
+                              getattr(exc, "retry_after", None))
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

@@ -48,7 +48,11 @@ def sweep_expired(ctx: IdentityContext, limit: int = 500) -> int:
 def renew_access(ctx: IdentityContext, person_id: str, renewed_by: str | None = None) -> dict[str, Any]:
     """Give a person 18 more months from now (used by accounts when an administrator renews)."""
     person = ctx.session.get(Person, str(person_id))
-    if person is None or person.status == "deleted":
+    if person is None:
+        # An invitation to an address that already had an account (invitations.invite): it
+        # behaves as any invitation never accepted; nothing to renew.
+        return {"id": str(person_id), "valid_until": (ctx.clock.now() + ACCESS_VALIDITY).isoformat()}
+    if person.status == "deleted":
         raise NotFound("Cette personne est introuvable.")
     person.valid_until = ctx.clock.now() + ACCESS_VALIDITY
     audit.record(ctx, "access_renewed", person_id=person.id, email=person.email, actor_id=renewed_by)
@@ -62,8 +66,8 @@ def renew_access(ctx: IdentityContext, person_id: str, renewed_by: str | None = 
 def delete_access(ctx: IdentityContext, person_id: str, deleted_by: str | None = None) -> dict[str, Any]:
     """An administrator deleted this person's access (AC-5, AC-6): no more login, no session."""
     person = ctx.session.get(Person, str(person_id))
-    if person is None:
-        raise NotFound("Cette personne est introuvable.")
+    if person is None:  # an invitation that was never sent (invitations.invite): nothing to delete
+        return {"person_id": str(person_id), "status": "deleted"}
     if person.status != "deleted":
         person.status = "deleted"
         sessions.revoke_all(ctx, person.id, "access_deleted")

@@ -17,6 +17,7 @@ KINDS = (
     "session_revoked", "account_activated", "activation_link_sent", "password_reset_requested",
     "password_reset", "password_change_code_sent", "password_changed", "invitation_sent",
     "invitation_accepted", "access_renewed", "access_expired", "access_deleted", "staff_created",
+    "invitation_not_sent",
 )
 
 

@@ -45,7 +45,7 @@ def create_staff(settings, argv: list[str]) -> int:
         try:
             created = invitations.invite(_context(settings, session), {
                 "email": args.email, "first_name": args.first_name, "last_name": args.last_name,
-                "profile": "GESTIONNAIRE"}, invited_by="operator")
+                "profile": "GESTIONNAIRE"}, invited_by="operator", neutral=False)
         except DomainError as exc:
             print(f"Refusé : {exc.message} {json.dumps(exc.fields, ensure_ascii=False)}", file=sys.stderr)
             return 1

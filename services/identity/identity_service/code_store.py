@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from consignations_shared.errors import Gone, TooManyRequests, ValidationFailed
 
 from .domain.codes import (
-    CodePolicy, CodeRefusal, CodeState, codes_match, evaluate_attempt, evaluate_resend, hash_code,
-    issue_code, refusal_message,
+    CodePolicy, CodeRefusal, CodeState, codes_match, evaluate_attempt, evaluate_flow_attempts,
+    evaluate_new_code, evaluate_resend, hash_code, issue_code, refusal_message,
 )
 from .models import ConfidentialCode
 
@@ -45,11 +45,25 @@ class CodeStore:
         ).scalars()
         return any(codes_match(h, self.secret_key, purpose, subject_id, submitted) for h in replaced)
 
+    def _flow(self, purpose: str, subject_id: str, policy: CodePolicy) -> list[tuple]:
+        """(issued at, wrong attempts) of the flow's codes issued within its window."""
+        return [tuple(row) for row in self.session.execute(
+            select(ConfidentialCode.issued_at, ConfidentialCode.attempts).where(
+                ConfidentialCode.purpose == purpose, ConfidentialCode.subject_id == subject_id,
+                ConfidentialCode.issued_at > self.now() - policy.flow_window,
+            )
+        )]
+
     def check_resend_allowed(self, purpose: str, subject_id: str, policy: CodePolicy) -> None:
+        """A new code may be sent: 30 s after the last one, and within the flow's number of codes."""
         latest = self._latest(purpose, subject_id)
         decision = evaluate_resend(latest.issued_at if latest else None, self.now(), policy=policy)
         if not decision.allowed:
-            raise TooManyRequests(decision.message)
+            raise TooManyRequests(decision.message, retry_after=decision.retry_after.total_seconds())
+        flow = evaluate_new_code([issued for issued, _ in self._flow(purpose, subject_id, policy)], self.now(),
+                                 policy=policy)
+        if not flow.allowed:
+            raise TooManyRequests(flow.message, retry_after=flow.retry_after.total_seconds())
 
     def issue(self, purpose: str, subject_id: str, policy: CodePolicy, generate: Callable[[], str]) -> str:
         """A new code for (purpose, subject); the previous ones stop working."""
@@ -75,7 +89,13 @@ class CodeStore:
         return code
 
     def verify(self, purpose: str, subject_id: str, submitted: str, policy: CodePolicy) -> None:
-        """Consume the code or raise; a counted wrong attempt is committed before raising."""
+        """Consume the code or raise; a counted wrong attempt is committed before raising.
+        Wrong codes are also counted across the flow's codes: past its budget, even the right
+        code is refused until the window frees guesses (a new code brings no new guesses)."""
+        flow = evaluate_flow_attempts(self._flow(purpose, subject_id, policy), self.now(), policy=policy)
+        if not flow.allowed:
+            raise TooManyRequests(flow.message, {"code": flow.message},
+                                  retry_after=flow.retry_after.total_seconds())
         row = self._latest(purpose, subject_id)
         state = CodeState.from_row(row) if row is not None else None
         matches = row is not None and codes_match(

@@ -12,6 +12,7 @@ from consignations_shared.outbox import OutboxWriter
 from .code_store import CodeStore
 from .domain.lockout import DEFAULT_POLICY, LockoutPolicy
 from .domain.passwords import PasswordHasher
+from .throttling import DEFAULT_LIMITS, AddressLimits
 
 
 @dataclass
@@ -22,6 +23,7 @@ class IdentityContext:
     hasher: PasswordHasher
     secret_key: bytes
     lockout: LockoutPolicy = DEFAULT_POLICY
+    limits: AddressLimits = DEFAULT_LIMITS
 
     @property
     def codes(self) -> CodeStore:

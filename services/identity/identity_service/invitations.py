@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from consignations_shared.clock import as_utc
 from consignations_shared.contracts.payloads.identity import AccountActivated, PersonInvited, SendInvitation
 from consignations_shared.errors import Conflict, Gone, ValidationFailed
 
@@ -54,14 +55,25 @@ def _check_profile(value: Any, field: str = "profile") -> str:
 
 
 def invite(ctx: IdentityContext, form: dict[str, Any], invited_by: str | None = None,
-           company_name: str | None = None) -> dict[str, Any]:
+           company_name: str | None = None, *, neutral: bool = True) -> dict[str, Any]:
+    """Invite a person (`neutral`: an address that has an account gets the answer of an
+    invitation sent; the operator's command line says it plainly instead)."""
     errors: dict[str, str] = {}
     values = collect(form, {"last_name": check_person_name, "first_name": check_person_name,
                             "email": normalise_email, "profile": _check_profile}, errors)
     raise_if(errors)
     if ctx.session.execute(select(Person.id).where(Person.email == values["email"])).first() is not None:
-        message = "Cette adresse courriel est déjà utilisée par un compte."
-        raise Conflict(message, {"email": message}, "email_taken")
+        if not neutral:
+            message = "Cette adresse courriel est déjà utilisée par un compte."
+            raise Conflict(message, {"email": message}, "email_taken")
+        # The address has an account (anywhere: another company, a particulier, a gestionnaire):
+        # the same answer as an invitation sent, so an administrator learns nothing about it
+        # (like sign-up, login and the forgotten password). Nothing is created nor sent; the
+        # person id is a new one nobody has, and the invitation is simply never accepted.
+        audit.record(ctx, "invitation_not_sent", email=values["email"], actor_id=invited_by,
+                     detail={"reason": "address_has_an_account", "profile": values["profile"]})
+        ctx.session.commit()
+        return {"person_id": str(uuid.uuid4()), "email": values["email"], "profile": values["profile"]}
     now = ctx.clock.now()
     person = Person(
         id=str(uuid.uuid4()), email=values["email"], password_hash=None, profile=values["profile"],
@@ -85,7 +97,7 @@ def invitation_details(ctx: IdentityContext, token: Any) -> dict[str, Any]:
     link = LinkStore(ctx.session, ctx.clock.now).valid(token, INVITATION)
     person = ctx.session.get(Person, link.person_id)
     return {"email": person.email, "first_name": person.first_name, "last_name": person.last_name,
-            "profile": person.profile, "expires_at": link.expires_at.isoformat()}
+            "profile": person.profile, "expires_at": as_utc(link.expires_at).isoformat()}
 
 
 def accept(ctx: IdentityContext, token: Any, code: Any, password: Any, accept_cgu: Any) -> dict[str, Any]:

@@ -83,7 +83,8 @@ def login(ctx: IdentityContext, email: Any, password: Any, ip: str | None = None
     if not _count_ip_attempt(ctx, ip):
         audit.record(ctx, "login_throttled_ip", email=key[:MAX_EMAIL_CHARS], ip=ip)
         ctx.session.commit()
-        raise TooManyRequests(IP_THROTTLED)
+        # The oldest of the window's three slots leaves it within a third of the window.
+        raise TooManyRequests(IP_THROTTLED, retry_after=ctx.lockout.ip_window.total_seconds() / 3)
     if len(key) > MAX_EMAIL_CHARS:
         # No account has such an address: the unknown address's answer and work, and nothing
         # stored under a key no column can hold.

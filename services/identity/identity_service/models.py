@@ -6,6 +6,8 @@ from datetime import datetime
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from consignations_shared.rate_limits import rate_counter_table
+
 
 class Base(DeclarativeBase):
     pass
@@ -66,8 +68,10 @@ class ConfidentialCode(Base):
 
 class Person(Base):
     """Someone who can log in: the credential side of a client person or of a gestionnaire
-    (accounts owns the rest). `profile` is ENTREPRISE or PARTICULIER for people who signed up,
-    the invited profile (ADMINISTRATEUR, UTILISATEUR, CONSULTATION) or GESTIONNAIRE (BO-4)."""
+    (accounts owns the rest). `profile` is ADMINISTRATEUR for the person who created a company
+    account (and for invited administrators), PARTICULIER for a private person, UTILISATEUR or
+    CONSULTATION when invited, GESTIONNAIRE (BO-4). Names come from the invitation, or from the
+    accounts service (`accounts.person_updated`, e.g. the company wizard's step 2)."""
 
     __tablename__ = "people"
 
@@ -181,3 +185,7 @@ class Membership(Base):
     can_submit: Mapped[bool] = mapped_column(Boolean)
     first_name: Mapped[str | None] = mapped_column(String(100))
     last_name: Mapped[str | None] = mapped_column(String(100))
+
+
+# Per-address limits of captchas and SMS (throttling.py, consignations_shared.rate_limits).
+rate_counters = rate_counter_table(Base.metadata)

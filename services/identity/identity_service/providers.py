@@ -14,6 +14,7 @@ from consignations_shared.config import settings_of
 
 from .domain.lockout import DEFAULT_POLICY
 from .domain.passwords import PasswordHasher
+from .throttling import AddressLimits
 
 
 def load_secret_key(settings) -> bytes:
@@ -59,6 +60,8 @@ class Credentials(DependencyProvider):
         # Per-IP login budget (NF-1); raise it where many people share one address.
         self.lockout = replace(DEFAULT_POLICY, ip_max_attempts=int(
             settings.get("IDENTITY_LOGIN_IP_LIMIT") or DEFAULT_POLICY.ip_max_attempts))
+        # Per-address budgets of captchas and SMS (throttling.py).
+        self.limits = AddressLimits.from_settings(settings)
 
     def get_dependency(self, worker_ctx):
         return self

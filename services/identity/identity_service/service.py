@@ -9,7 +9,7 @@ from consignations_shared.providers import Correlation, DatabaseSession, Outbox,
 from consignations_shared.read_models import ReadModels
 from consignations_shared.rpc import rpc
 
-from . import access, invitations, login, memberships, particulier, password_flows, sessions, signup
+from . import access, directory, invitations, login, memberships, particulier, password_flows, sessions, signup
 from .context import IdentityContext
 from .providers import Credentials
 
@@ -28,7 +28,7 @@ class IdentityService(HealthEndpoints):
         return IdentityContext(
             session=self.db, outbox=self.outbox, clock=self.clock,
             hasher=self.credentials.hasher, secret_key=self.credentials.secret_key,
-            lockout=self.credentials.lockout,
+            lockout=self.credentials.lockout, limits=self.credentials.limits,
         )
 
     # --- read model of accounts' memberships (issue 15) ---------------------------------------
@@ -38,16 +38,16 @@ class IdentityService(HealthEndpoints):
 
     # --- captcha and company sign-up (ID-2..ID-4) ----------------------------------------------
     @rpc
-    def new_captcha(self):
-        return signup.new_captcha(self._context())
+    def new_captcha(self, ip=None):
+        return signup.new_captcha(self._context(), ip)
 
     @rpc
     def captcha_image(self, captcha_id):
         return signup.captcha_image(self._context(), captcha_id)
 
     @rpc
-    def start_company_signup(self, form):
-        return signup.start_company_signup(self._context(), form)
+    def start_company_signup(self, form, ip=None):
+        return signup.start_company_signup(self._context(), form, ip)
 
     @rpc
     def signup_progress(self, signup_token):
@@ -58,8 +58,8 @@ class IdentityService(HealthEndpoints):
         return signup.verify_sms_code(self._context(), signup_token, code)
 
     @rpc
-    def resend_signup_sms_code(self, signup_token):
-        return signup.resend_sms_code(self._context(), signup_token)
+    def resend_signup_sms_code(self, signup_token, ip=None):
+        return signup.resend_sms_code(self._context(), signup_token, ip)
 
     @rpc
     def verify_signup_email_code(self, signup_token, code):
@@ -142,6 +142,11 @@ class IdentityService(HealthEndpoints):
     @rpc
     def delete_access(self, person_id, deleted_by=None):
         return access.delete_access(self._context(), person_id, deleted_by)
+
+    # --- names given to the accounts service (the company wizard's step 2, profiles) -----------
+    @consume_event("accounts", "person_updated")
+    def on_person_updated(self, envelope):
+        directory.person_updated(self.db, envelope, self.clock)
 
     @timer(interval=600)
     def sweep_expired_accesses(self):

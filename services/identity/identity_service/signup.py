@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from consignations_shared.clock import as_utc
 from consignations_shared.contracts.payloads.identity import (
@@ -29,6 +30,7 @@ from .domain.codes import CodePurpose, SIGNUP_CODE_POLICY, generate_email_code, 
 from .domain.passwords import check_password_policy, password_policy_error_message
 from consignations_shared.validation import check_company_name, normalise_email, normalise_french_mobile
 from .models import CaptchaChallenge, Person, Signup
+from .throttling import spend_for_address
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,7 @@ CAPTCHA_VALIDITY = timedelta(minutes=10)
 SIGNUP_VALIDITY = timedelta(hours=24)
 
 PROFILE_ENTREPRISE = "ENTREPRISE"
+PROFILE_ADMINISTRATEUR = "ADMINISTRATEUR"
 STATUS_SMS_PENDING = "sms_pending"
 STATUS_EMAIL_PENDING = "email_pending"
 STATUS_VERIFIED = "verified"
@@ -43,6 +46,8 @@ STATUS_VERIFIED = "verified"
 CAPTCHA_WRONG = "Le code de sécurité saisi est incorrect. Un nouveau code vous est proposé."
 CAPTCHA_EXPIRED = "Le code de sécurité a expiré. Un nouveau code vous est proposé."
 CGU_REQUIRED = "Vous devez accepter les conditions générales d'utilisation pour créer votre compte."
+ALREADY_REGISTERED = ("Un compte existe déjà avec cette adresse courriel. Connectez-vous, ou choisissez "
+                      "« Mot de passe oublié ? » sur la page de connexion.")
 SIGNUP_UNKNOWN = "Cette inscription n'existe pas ou a expiré. Veuillez recommencer la création de votre compte."
 
 
@@ -59,7 +64,8 @@ def mask_email(email: str) -> str:
 
 # --- captcha ---------------------------------------------------------------------------------
 
-def new_captcha(ctx: IdentityContext) -> dict[str, Any]:
+def new_captcha(ctx: IdentityContext, ip: str | None = None) -> dict[str, Any]:
+    spend_for_address(ctx, ctx.limits.captchas, ip)  # each one is an image and a row
     answer, png = captcha.new_challenge()
     now = ctx.clock.now()
     challenge = CaptchaChallenge(
@@ -100,7 +106,7 @@ def burn_captcha(ctx: IdentityContext, captcha_id: Any, answer: Any) -> str | No
 
 # --- step 1/3: the authentication form --------------------------------------------------------
 
-def start_company_signup(ctx: IdentityContext, form: dict[str, Any]) -> dict[str, Any]:
+def start_company_signup(ctx: IdentityContext, form: dict[str, Any], ip: str | None = None) -> dict[str, Any]:
     """Check the form, store the pending sign-up, send the SMS code (ID-2, ID-3).
 
     An address that already has an account is not revealed here (no enumeration): the flow
@@ -129,6 +135,7 @@ def start_company_signup(ctx: IdentityContext, form: dict[str, Any]) -> dict[str
     if errors:
         ctx.session.commit()  # the captcha stays used
         raise ValidationFailed(None, errors)
+    spend_for_address(ctx, ctx.limits.sms, ip)  # before hashing: this form sends an SMS
 
     now = ctx.clock.now()
     token = secrets.token_urlsafe(32)
@@ -197,11 +204,12 @@ def signup_progress(ctx: IdentityContext, token: str) -> dict[str, Any]:
 
 # --- step 2: SMS code (ID-3) -----------------------------------------------------------------
 
-def resend_sms_code(ctx: IdentityContext, token: str) -> dict[str, Any]:
+def resend_sms_code(ctx: IdentityContext, token: str, ip: str | None = None) -> dict[str, Any]:
     signup = _pending_signup(ctx, token, lock=True)
     if signup.status != STATUS_SMS_PENDING:
         raise Conflict("Votre numéro de téléphone mobile est déjà vérifié.")
     ctx.codes.check_resend_allowed(CodePurpose.SIGNUP_SMS, signup.id, SIGNUP_CODE_POLICY)
+    spend_for_address(ctx, ctx.limits.sms, ip)
     _send_sms_code(ctx, signup)
     ctx.session.commit()
     return _progress(signup)
@@ -237,10 +245,17 @@ def verify_email_code(ctx: IdentityContext, token: str, code: Any) -> dict[str, 
     if signup.status != STATUS_EMAIL_PENDING:
         raise Conflict(_wrong_step_message(signup))
     ctx.codes.verify(CodePurpose.SIGNUP_EMAIL, signup.id, _code_text(code), SIGNUP_CODE_POLICY)
+    if ctx.session.execute(select(Person.id).where(Person.email == signup.email)).first() is not None:
+        # Another sign-up with this address was completed meanwhile (the code proves the mailbox
+        # is theirs: telling them reveals nothing to anyone else).
+        ctx.session.rollback()
+        raise Conflict(ALREADY_REGISTERED, None, "already_registered")
     now = ctx.clock.now()
     person = Person(
+        # The person who creates a company account is its first administrator (SPEC AC-1); the
+        # sign-up's kind (ENTREPRISE) travels in signup_verified for the accounts service.
         id=str(uuid.uuid4()), email=signup.email, password_hash=signup.password_hash,
-        profile=signup.profile, status="active", created_at=now, valid_until=now + ACCESS_VALIDITY,
+        profile=PROFILE_ADMINISTRATEUR, status="active", created_at=now, valid_until=now + ACCESS_VALIDITY,
     )
     ctx.session.add(person)
     signup.email_verified_at = now
@@ -251,7 +266,11 @@ def verify_email_code(ctx: IdentityContext, token: str, code: Any) -> dict[str, 
         company_name=signup.company_name, email=signup.email, mobile=signup.mobile,
         verified_at=now.isoformat(),
     ))
-    ctx.session.commit()
+    try:
+        ctx.session.commit()
+    except IntegrityError:  # the other sign-up committed the address between our check and now
+        ctx.session.rollback()
+        raise Conflict(ALREADY_REGISTERED, None, "already_registered") from None
     log.info("sign-up verified", extra={"signup_id": signup.id, "person_id": person.id})
     return _progress(signup)
 

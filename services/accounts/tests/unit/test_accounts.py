@@ -290,7 +290,7 @@ def test_document_access_rule(ctx):
     account_id = ctx.session.get(AccountMember, "admin-1").account_id
     consult = invite(ctx, admin, "CONSULTATION", "lecture@acme.example.com")
     assert members.authorize_document(ctx, account_id, admin, "write") is True
-    assert members.authorize_document(ctx, account_id, consult, "read") is True
+    assert members.authorize_document(ctx, account_id, admin, "read") is True
     with pytest.raises(Forbidden):
         members.authorize_document(ctx, account_id, consult, "write")
     other = finalised_company(ctx, person_id="admin-2")
@@ -314,3 +314,73 @@ def test_colleagues_are_the_people_of_the_same_account_only(ctx):
         (members.my_profile(ctx, user)["first_name"], members.my_profile(ctx, user)["last_name"]))
     with pytest.raises(Forbidden):
         members.my_profile_and_colleagues(ctx, {"id": "agent", "is_staff": True})
+
+
+@pytest.mark.parametrize("profile", ["UTILISATEUR", "CONSULTATION"])
+def test_only_administrators_see_the_accounts_identity_document_and_kbis(ctx, profile):
+    """Issue 18, finding 9: the portal's rule (« Mes documents » for administrators only) in the
+    service: the account's other members neither list, read, add nor replace its documents."""
+    admin = finalised_company(ctx)
+    account_id = ctx.session.get(AccountMember, "admin-1").account_id
+    member = invite(ctx, admin, profile, f"{profile.lower()}@acme.example.com")
+    for action in ("read", "write", "review"):
+        with pytest.raises(Forbidden) as refused:
+            members.authorize_document(ctx, account_id, member, action)
+        assert refused.value.message == members.ACCOUNT_DOCUMENTS_ADMIN_ONLY or action == "review"
+
+
+def _admin_inviting(ctx, count, admin, start=0):
+    return [members.invite_member(ctx, admin, {"last_name": "Martin", "first_name": "Paul",
+                                               "email": f"p{start + n}@acme.example.com", "profile": "CONSULTATION"})
+            for n in range(count)]
+
+
+def test_invitations_are_limited_per_administrator_and_per_account(ctx, clock):
+    """Issue 18, finding 2: counted in the accounts database; 429 with Retry-After beyond."""
+    from datetime import timedelta
+
+    from accounts_service.throttling import InvitationLimits
+    from consignations_shared.errors import TooManyRequests
+    from consignations_shared.rate_limits import RateLimit
+
+    ctx.limits = InvitationLimits(per_administrator=RateLimit("invitations_per_administrator", 3, timedelta(hours=1), "Admin."),
+                                  per_account=RateLimit("invitations_per_account", 4, timedelta(hours=24), "Compte."))
+    admin = finalised_company(ctx)
+    second = invite(ctx, admin, "ADMINISTRATEUR", "second@acme.example.com")
+    _admin_inviting(ctx, 2, admin)  # 3 by this administrator with the second one
+    with pytest.raises(TooManyRequests) as per_admin:
+        _admin_inviting(ctx, 1, admin, start=10)
+    assert per_admin.value.message == "Admin." and 0 < per_admin.value.retry_after <= 3600
+    with pytest.raises(TooManyRequests) as per_account:  # the other administrator: the account's 4th is the last
+        _admin_inviting(ctx, 2, second, start=20)
+    assert per_account.value.message == "Compte."
+    assert len(ctx.identity.invited) == 4
+    clock.advance(hours=1)
+    with pytest.raises(TooManyRequests):  # the administrator could again, the account cannot
+        _admin_inviting(ctx, 1, admin, start=30)
+    clock.advance(hours=23)
+    _admin_inviting(ctx, 1, admin, start=40)
+
+
+def test_the_default_invitation_limits(ctx):
+    from accounts_service.throttling import DEFAULT_LIMITS
+
+    assert DEFAULT_LIMITS.per_administrator.limit == 20 and DEFAULT_LIMITS.per_administrator.window.total_seconds() == 3600
+    assert DEFAULT_LIMITS.per_account.limit == 50 and DEFAULT_LIMITS.per_account.window.total_seconds() == 86400
+
+
+def test_step_2_announces_the_administrators_names(ctx, events):
+    """Issue 18: identity (the session's person) and the notifier learn the names of step 2."""
+    admin = company(ctx)
+    wizard.save_structure(ctx, admin, STRUCTURE, complete=True)
+    ctx.documents.attach(ctx.session.get(AccountMember, "admin-1").account_id, "IDENTITY")
+    wizard.save_administrator(ctx, admin, ADMIN_INFO, complete=True)
+    [updated] = events("accounts.person_updated")
+    assert updated["payload"]["person_id"] == "admin-1"
+    assert (updated["payload"]["first_name"], updated["payload"]["last_name"]) == ("Claire", "Dupont")
+
+
+def test_a_company_creator_whose_account_is_not_open_yet_is_told_to_wait(ctx):
+    with pytest.raises(Conflict) as pending:
+        members.my_profile(ctx, {"id": "new-admin", "profile": "ADMINISTRATEUR", "is_staff": False})
+    assert pending.value.code == "account_pending"

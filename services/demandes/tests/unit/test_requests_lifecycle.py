@@ -365,6 +365,7 @@ def test_board_columns_sort_filters_and_pages(ctx, documents, people, clock):
 
 @pytest.mark.parametrize("query,field", [
     ({"tab": "ALL"}, "tab"), ({"sort": "owner"}, "sort"), ({"order": "up"}, "order"), ({"page": "0"}, "page"),
+    ({"page": "99999999999999999999"}, "page"), ({"page": "2147483648"}, "page"),  # issue 18: no overflow
     ({"per_page": "1000"}, "per_page"), ({"number": "10a"}, "number"), ({"procedure_code": "NOPE"}, "procedure_code"),
     ({"state": "VALIDATED"}, "state"), ({"date_from": "32/01/2025"}, "date_from"),
     ({"date_from": "2025-02-01", "date_to": "2025-01-01"}, "date_to"), ({"unknown": "x"}, "unknown"),

@@ -70,6 +70,29 @@ def test_a_gestionnaire_changes_only_the_documents_they_joined(ctx, rules, monke
     assert documents.attach(ctx, joined["id"], AGENT)["status"] == "attached"
 
 
+def test_a_client_never_changes_a_file_the_back_office_joined(ctx, rules, monkeypatch):
+    """Issue 18, finding 4: only the uploader's side changes a document. A client who may write
+    on the request (their own documents) cannot « Valider », replace nor delete a gestionnaire's
+    attachment, which is left as it was (name included)."""
+    owner_rule = rules("accounts")
+    staff_may_write = lambda owner_id, person, action: True if person["is_staff"] else owner_rule(owner_id, person, action)
+    monkeypatch.setattr(ctx, "owner_rules", lambda service: staff_may_write)
+    joined = upload(ctx, samples.pdf(), person=AGENT, file_name="courrier.pdf")
+    attached = documents.attach(ctx, joined["id"], AGENT)
+    pending = upload(ctx, samples.pdf(), person=AGENT, file_name="brouillon.pdf")
+    for call in (lambda: documents.attach(ctx, pending["id"], ALICE),
+                 lambda: documents.delete(ctx, pending["id"], ALICE),
+                 lambda: documents.replace(ctx, joined["id"], {}, ALICE, io.BytesIO(samples.pdf()), None),
+                 lambda: documents.replace(ctx, pending["id"], {}, ALICE, io.BytesIO(samples.pdf()), None)):
+        with pytest.raises(Forbidden) as refused:
+            call()
+        assert refused.value.message == documents.STAFF_DOCUMENT
+    after = documents.get_document(ctx, joined["id"], ALICE)  # reading stays the owner's rule
+    assert after["status"] == "attached" and after["file_name"] == "courrier.pdf"
+    assert after["sha256"] == attached["sha256"] and after["replaced_by_document_id"] is None
+    assert documents.get_document(ctx, pending["id"], ALICE)["status"] == "pending"
+
+
 def test_a_png_renamed_pdf_is_stored_and_served_as_png(ctx):
     stored = upload(ctx, samples.png(), file_name="scan.pdf", declared_type="application/pdf")
     assert stored["content_type"] == "image/png" and stored["file_name"] == "scan.png"

@@ -45,6 +45,28 @@ def test_bad_files_are_refused_with_a_reason(tmp_path, name, data, code):
     assert refused.value.message and refused.value.message[0].isupper()
 
 
+@pytest.mark.parametrize("kind", samples.ACTIVE_PDF_KINDS)
+def test_every_active_content_of_a_pdf_is_refused(tmp_path, kind):
+    """Issue 18, finding 3: XFA forms, remote files (GoToR to a network share), addresses (URI),
+    form submission and import, rich media, embedded and attached files, and every other action
+    type than GoTo are refused, in French."""
+    with pytest.raises(FileRejected) as refused:
+        check(tmp_path, samples.pdf_with(kind))
+    assert refused.value.code == "pdf_active_content", kind
+    assert "contenu actif" in refused.value.message
+
+
+@pytest.mark.parametrize("kind", samples.PASSIVE_PDF_KINDS)
+def test_what_scanned_and_printed_documents_have_is_accepted(tmp_path, kind):
+    assert check(tmp_path, samples.pdf_with(kind))["content_type"] == "application/pdf"
+
+
+def test_the_policy_names_every_action_type_of_the_pdf_specification():
+    from documents_service.validation import ACTION_TYPES, ALLOWED_ACTIONS
+
+    assert len(ACTION_TYPES) == 20 and ALLOWED_ACTIONS == {"/GoTo"}
+
+
 def test_a_png_with_a_broken_checksum_is_refused(tmp_path):
     data = bytearray(samples.png(100, 100))
     data[40] ^= 0xFF  # inside the image data chunk

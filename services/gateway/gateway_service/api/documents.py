@@ -19,7 +19,7 @@ from consignations_shared.errors import ValidationFailed
 from ..auth import current_person, login_required, staff_required
 from ..documents_client import DocumentsClient, FileTooLarge
 from ..rpc_calls import documents as documents_rpc
-from ..web import UNSTORABLE, UNSTORABLE_TEXT, correlation_id, json_body
+from ..web import UNSTORABLE, UNSTORABLE_TEXT, MalformedBody, correlation_id, json_body
 
 bp = Blueprint("documents", __name__, url_prefix="/api/documents")
 
@@ -60,8 +60,9 @@ class _CountingSpool(SpooledTemporaryFile):
 
 def _multipart_upload():
     """(form fields, (stream, length, file name, declared type)), read within the limits."""
-    if request.mimetype != "multipart/form-data":
-        raise ValidationFailed(MULTIPART_ONLY, {"file": MULTIPART_ONLY})
+    if request.mimetype != "multipart/form-data" or not request.mimetype_params.get("boundary"):
+        # Not a multipart body at all (or one whose parts cannot be found): 400, not 422.
+        raise MalformedBody(MULTIPART_ONLY, {"file": MULTIPART_ONLY})
     spools: list[_CountingSpool] = []
 
     def stream_factory(total_content_length, content_type, filename, content_length=None):
@@ -82,7 +83,7 @@ def _multipart_upload():
     except ValueError:
         for spool in spools:
             spool.close()
-        raise ValidationFailed(MULTIPART_ONLY, {"file": MULTIPART_ONLY}) from None
+        raise MalformedBody(MULTIPART_ONLY, {"file": MULTIPART_ONLY}) from None
     unstorable = [key for key, value in form.items(multi=True) if UNSTORABLE.search(key) or UNSTORABLE.search(value)]
     if unstorable:
         for spool in spools:

@@ -18,7 +18,7 @@ def _signup_token(body: dict):
 
 @bp.post("/captcha")
 def new_captcha():
-    challenge = identity.new_captcha()
+    challenge = identity.new_captcha(client_ip())
     return jsonify({
         "captcha_id": challenge["captcha_id"],
         "image": "data:image/png;base64," + challenge["image_png_base64"],
@@ -38,7 +38,7 @@ def start_company_signup():
     form = {key: body.get(key) for key in (
         "company_name", "email", "mobile", "password", "accept_cgu", "captcha_id", "captcha_answer",
     )}
-    return jsonify(identity.start_company_signup(form)), 201
+    return jsonify(identity.start_company_signup(form, client_ip())), 201
 
 
 @bp.post("/signup/progress")
@@ -54,7 +54,7 @@ def verify_sms_code():
 
 @bp.post("/signup/sms-code/resend")
 def resend_sms_code():
-    return jsonify(identity.resend_signup_sms_code(_signup_token(json_body()))), 202
+    return jsonify(identity.resend_signup_sms_code(_signup_token(json_body()), client_ip())), 202
 
 
 @bp.post("/signup/email-code")

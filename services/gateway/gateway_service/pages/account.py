@@ -102,9 +102,9 @@ def welcome():
 @bp.get("/mon-compte")
 def my_account():
     person, me = signed_in()
-    documents = [d for d in _account_documents(person, me["account_id"]) if d["status"] == "attached"]
-    if me["profile"] != "PARTICULIER" and me["profile"] != "ADMINISTRATEUR":
-        documents = []  # « Mes documents » are the account holder's and the administrators'
+    documents = []  # « Mes documents » are the account holder's and the administrators' (accounts' rule)
+    if me["profile"] in ("PARTICULIER", "ADMINISTRATEUR"):
+        documents = [d for d in _account_documents(person, me["account_id"]) if d["status"] == "attached"]
     return render("mon_compte.html", person=person, me=me, documents=documents)
 
 

@@ -2,6 +2,8 @@
 and errors shown as a page (the JSON API keeps its GW-3 errors)."""
 from __future__ import annotations
 
+from urllib.parse import unquote, urlsplit
+
 from flask import make_response, redirect, render_template, request, url_for
 
 from consignations_shared.errors import DomainError, Unauthenticated
@@ -30,9 +32,23 @@ def _unread_total(person: dict | None) -> int:
         return 0
 
 
+def _path_of_this_site(value: str) -> bool:
+    """Whether a browser resolving `value` against this portal stays on it. Browsers drop TAB,
+    CR and LF anywhere in a URL, trim control characters and spaces at its ends and read « \\ »
+    as « / » (WHATWG URL): so no control character nor backslash at all, then one leading « / »
+    and no scheme nor host — checked on the text and on its percent-decoded form."""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value) or "\\" in value:
+        return False
+    if not value.startswith("/") or value.startswith("//"):
+        return False
+    parts = urlsplit(value)
+    return not parts.scheme and not parts.netloc
+
+
 def safe_next(value: str | None, default: str = "/espace") -> str:
-    """A path of this site only (no open redirect): "/..." but not "//host" nor "/\\host"."""
-    if value and value.startswith("/") and not value.startswith(("//", "/\\")) and len(value) < 300:
+    """A return address that is a path of this site only (no open redirect), else `default`."""
+    if isinstance(value, str) and 0 < len(value) < 300 and _path_of_this_site(value) \
+            and _path_of_this_site(unquote(value)):
         return value
     return default
 

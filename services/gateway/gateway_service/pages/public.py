@@ -6,7 +6,7 @@ from flask import request
 
 from consignations_shared.errors import DomainError
 
-from ..auth import SESSION_COOKIE
+from ..auth import SESSION_COOKIE, client_ip
 from ..rpc_calls import identity
 from . import bp
 from .common import render, safe_next
@@ -18,7 +18,7 @@ def _token() -> str:
 
 def _captcha() -> dict:
     """A new captcha, as POST /api/captcha gives it (the script asks for another one)."""
-    challenge = identity.new_captcha()
+    challenge = identity.new_captcha(client_ip())
     return {"captcha_id": challenge["captcha_id"],
             "image": "data:image/png;base64," + challenge["image_png_base64"]}
 

@@ -118,7 +118,7 @@ def test_five_megabytes_and_one_byte_are_refused_while_reading(client, docs):
 
 def test_a_request_over_the_whole_limit_is_refused_in_french(client, docs):
     reply = post_file(client, b"x" * (7 * 1024 * 1024))
-    assert reply.status_code == 413 and "5 Mo" in reply.get_json()["error"]["message"]
+    assert reply.status_code == 413 and "trop volumineux" in reply.get_json()["error"]["message"]
     assert docs.uploads == []
 
 
@@ -134,12 +134,15 @@ def test_the_spool_counts_bytes_as_werkzeug_writes_them():
 
 
 def test_multipart_with_exactly_one_file(client, docs):
-    assert client.post("/api/documents", data=b"%PDF", headers={**AUTH, "Content-Type": "application/pdf"}).status_code == 422
+    # Not multipart at all, or multipart without its boundary: 400 (issue 18).
+    assert client.post("/api/documents", data=b"%PDF", headers={**AUTH, "Content-Type": "application/pdf"}).status_code == 400
+    no_boundary = client.post("/api/documents", data=b"--x\r\n", headers={**AUTH, "Content-Type": "multipart/form-data"})
+    assert no_boundary.status_code == 400 and no_boundary.get_json()["error"]["code"] == "malformed_body"
     no_file = client.post("/api/documents", data={"kind": "RIB"}, headers=AUTH, content_type="multipart/form-data")
-    assert no_file.status_code == 422 and "Aucun fichier" in no_file.get_json()["error"]["message"]
+    assert no_file.status_code == 422 and "Aucun fichier" in no_file.get_json()["error"]["fields"]["file"]
     two = client.post("/api/documents", headers=AUTH, content_type="multipart/form-data", data={
         "file": [(io.BytesIO(b"a"), "a.pdf"), (io.BytesIO(b"b"), "b.pdf")]})
-    assert two.status_code == 422 and two.get_json()["error"]["message"] == "Un seul fichier par envoi."
+    assert two.status_code == 422 and two.get_json()["error"]["fields"]["file"] == "Un seul fichier par envoi."
     assert docs.uploads == []
 
 

@@ -203,8 +203,22 @@ def test_login_page_has_its_four_call_outs(client):
 
 def test_login_goes_back_only_to_this_site(client):
     assert 'data-suite="/utilisateurs"' in client.get("/connexion?suite=/utilisateurs").get_data(as_text=True)
+    kept = client.get("/connexion", query_string={"suite": "/demandes?tab=DRAFTS&page=2"}).get_data(as_text=True)
+    assert 'data-suite="/demandes?tab=DRAFTS&amp;page=2"' in kept
     for evil in ("//evil.example", "https://evil.example", "/\\evil.example"):
         assert 'data-suite="/espace"' in client.get("/connexion", query_string={"suite": evil}).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("evil", [
+    "/\t/evil.example/x", "/\n/evil.example", "/\r/evil.example", "\t//evil.example", " //evil.example",
+    "/%09/evil.example/x", "/%2F/evil.example", "/%5Cevil.example", "/\x01/evil.example", "/\x7f/evil.example",
+    "/\\/evil.example", "javascript:alert(1)", "/x\\..\\..\\evil",
+])
+def test_login_return_address_follows_the_browsers_url_parsing(client, evil):
+    """Issue 18, finding 1: browsers drop TAB, CR and LF inside URLs and read a backslash as a
+    slash, so « /<TAB>/evil.example » is « //evil.example » for them: refused, like encoded forms."""
+    page = client.get("/connexion", query_string={"suite": evil}).get_data(as_text=True)
+    assert 'data-suite="/espace"' in page, evil
 
 
 def test_landing_follows_the_wizard_then_the_welcome_page(signed_in, services):

@@ -3,7 +3,7 @@ and the OpenAPI document covering every route (GW-2)."""
 import pytest
 import yaml
 
-from consignations_shared.errors import ServiceUnavailable, ValidationFailed
+from consignations_shared.errors import Conflict, ServiceUnavailable, TooManyRequests, ValidationFailed
 from gateway_service.app import create_app
 from gateway_service.settings import GatewaySettings
 
@@ -39,16 +39,68 @@ def test_domain_error_becomes_gw3_json(client, rpc):
     reply = client.post("/api/signup/entreprise", json={"email": "x"})
     assert reply.status_code == 422
     assert reply.get_json() == {"error": {
-        "code": "validation_failed", "message": "Certaines informations saisies sont invalides.",
+        "code": "validation_failed", "message": "Un champ est invalide.",
         "fields": {"email": "Adresse courriel invalide."}}}
+
+
+@pytest.mark.parametrize("error,message", [
+    (ValidationFailed("Le code confidentiel est incorrect.", {"code": "Le code confidentiel est incorrect."}),
+     "Un champ est invalide."),
+    (ValidationFailed(None, {"email": "Adresse courriel invalide.", "mobile": "Numéro invalide.", "cgu": "Requis."}),
+     "3 champs sont invalides."),
+    (ValidationFailed("Veuillez saisir votre adresse courriel et votre mot de passe.", {"email": "Obligatoire."}),
+     "Veuillez saisir votre adresse courriel et votre mot de passe."),  # a summary of its own is kept
+    (ValidationFailed("Le corps de la requête est trop imbriqué."), "Le corps de la requête est trop imbriqué."),
+    (Conflict("Un compte client ne peut pas avoir plus de 2 administrateurs.",
+              {"profile": "Un compte client ne peut pas avoir plus de 2 administrateurs."}),
+     "Un compte client ne peut pas avoir plus de 2 administrateurs."),  # not a validation error
+])
+def test_message_summarises_when_fields_carry_the_detail(client, rpc, error, message):
+    """Issue 18: a single-field error no longer repeats the field's sentence in `message`."""
+    rpc.answer = error
+    reply = client.post("/api/signup/entreprise", json={"email": "x"})
+    assert reply.get_json()["error"] == {"code": error.code, "message": message, "fields": error.fields}
+
+
+def test_every_429_says_when_to_come_back(client, rpc):
+    """Issue 18, finding 6: a French 429 with Retry-After, the seconds the service computed
+    (they cross RPC as the error's 4th argument), or a minute when it did not say."""
+    from nameko.exceptions import deserialize, serialize
+
+    rpc.answer = deserialize(serialize(TooManyRequests("Trop d'images de sécurité.", retry_after=42.2)))
+    reply = client.post("/api/captcha")
+    assert reply.status_code == 429 and reply.headers["Retry-After"] == "43"
+    assert reply.get_json()["error"]["message"] == "Trop d'images de sécurité."
+    rpc.answer = deserialize(serialize(TooManyRequests("Trop.")))
+    assert client.post("/api/captcha").headers["Retry-After"] == "60"
+
+
+class _Unreadable:
+    """A request body that fails the test if anything reads it."""
+
+    def read(self, *args):
+        raise AssertionError("the body was read")
+
+    readline = read
+
+
+def test_an_announced_oversized_body_is_refused_before_reading_it(client, rpc):
+    """Issue 18, finding 7: a Content-Length of 1 GB is a 413 at once, nothing drained."""
+    for path in ("/api/signup/sms-code", "/api/documents", "/api/nowhere"):
+        reply = client.post(path, content_type="application/json", environ_overrides={
+            "wsgi.input": _Unreadable(), "CONTENT_LENGTH": str(1024 ** 3)})
+        assert reply.status_code == 413, path
+        assert reply.get_json()["error"]["message"] == "Le fichier ou la requête est trop volumineux."
+    assert rpc.calls == []
 
 
 def test_only_known_fields_reach_the_service(client, rpc):
     rpc.answer = {"step": "sms_code"}
     client.post("/api/signup/entreprise", json={"email": "a@b.fr", "is_admin": True, "profile": "GESTIONNAIRE"})
-    [(_, method, (form,), _)] = rpc.calls
+    [(_, method, (form, ip), _)] = rpc.calls
     assert method == "start_company_signup"
     assert "is_admin" not in form and "profile" not in form
+    assert ip == "127.0.0.1"  # the per-address SMS budget (issue 18)
 
 
 def test_unavailable_service_is_a_french_503(client, rpc):
@@ -83,12 +135,19 @@ def test_security_headers_on_every_response(client):
         assert "frame-ancestors 'none'" in reply.headers["Content-Security-Policy"]
 
 
-@pytest.mark.parametrize("kwargs", [{"data": "not json"}, {"json": ["a", "list"]},
-                                    {"data": "{broken", "content_type": "application/json"}])
-def test_bodies_that_are_not_json_objects_are_refused_in_french(client, kwargs):
+@pytest.mark.parametrize("kwargs,status", [
+    ({"data": "not json"}, 400), ({"json": ["a", "list"]}, 422),
+    ({"data": "{broken", "content_type": "application/json"}, 400),
+    ({"data": "[" * 100_000, "content_type": "application/json"}, 400),
+])
+def test_bodies_that_are_not_json_objects_are_refused_in_french(client, kwargs, status):
+    """Issue 18: a body that is not JSON at all is a 400 (malformed_body); 422 is for JSON whose
+    values are wrong (here: not an object)."""
     reply = client.post("/api/signup/sms-code", **kwargs)
-    assert reply.status_code == 422
-    assert "JSON" in reply.get_json()["error"]["message"]
+    assert reply.status_code == status
+    error = reply.get_json()["error"]
+    assert "JSON" in error["message"] and set(error) == {"code", "message", "fields"}
+    assert error["code"] == ("malformed_body" if status == 400 else "validation_failed")
 
 
 def test_every_api_route_is_in_the_openapi_document(client):

@@ -28,7 +28,7 @@ from consignations_shared.clock import Clock, as_utc
 
 __all__ = [
     "Clock", "CodePurpose", "CodePolicy", "CodeState", "CodeRefusal", "AttemptOutcome",
-    "ResendDecision", "SIGNUP_CODE_POLICY", "PASSWORD_RESET_CODE_POLICY",
+    "ResendDecision", "FlowDecision", "evaluate_new_code", "evaluate_flow_attempts", "SIGNUP_CODE_POLICY", "PASSWORD_RESET_CODE_POLICY",
     "PASSWORD_CHANGE_CODE_POLICY", "INVITATION_CODE_POLICY", "EMAIL_CODE_ALPHABET",
     "generate_sms_code", "generate_email_code", "normalise_code", "hash_code", "codes_match",
     "issue_code", "supersede", "evaluate_attempt", "evaluate_resend", "refusal_message",
@@ -55,6 +55,12 @@ class CodePolicy:
     validity: timedelta
     max_attempts: int = 5
     resend_interval: timedelta = timedelta(seconds=30)
+    # Per flow (one purpose and subject, e.g. one sign-up's SMS step) over `flow_window`: at most
+    # `max_codes` codes sent (the first and 5 new ones) and `max_flow_attempts` wrong codes
+    # across all of them, so asking for new codes gives no more guesses (issue 18).
+    max_codes: int = 6
+    max_flow_attempts: int = 10
+    flow_window: timedelta = timedelta(hours=24)
 
     def __post_init__(self) -> None:
         if self.validity <= timedelta(0):
@@ -63,6 +69,8 @@ class CodePolicy:
             raise ValueError("max_attempts must be at least 1")
         if self.resend_interval < timedelta(0):
             raise ValueError("resend_interval must not be negative")
+        if self.max_codes < 1 or self.max_flow_attempts < self.max_attempts:
+            raise ValueError("a flow allows at least one code and the attempts of one code")
 
 
 SIGNUP_CODE_POLICY = CodePolicy(validity=timedelta(minutes=10))  # ID-3, ID-4, NF-1
@@ -154,6 +162,8 @@ class CodeRefusal(StrEnum):
     EXPIRED = "expired"
     INCORRECT = "incorrect"
     RESEND_TOO_SOON = "resend_too_soon"
+    TOO_MANY_CODES = "too_many_codes"
+    FLOW_EXHAUSTED = "flow_exhausted"
 
 
 _ASK_NEW = "Demandez un nouveau code confidentiel."
@@ -168,6 +178,12 @@ _MESSAGES: dict[CodeRefusal, str] = {
         f"Trop d'essais erronés : ce code confidentiel n'est plus valable. {_ASK_NEW}"
     ),
     CodeRefusal.EXPIRED: f"Le code confidentiel a expiré. {_ASK_NEW}",
+    CodeRefusal.TOO_MANY_CODES: (
+        "Trop de demandes de nouveau code confidentiel pour cette démarche. Veuillez réessayer plus tard."
+    ),
+    CodeRefusal.FLOW_EXHAUSTED: (
+        "Trop d'essais erronés de code confidentiel pour cette démarche. Veuillez réessayer plus tard."
+    ),
 }
 
 
@@ -295,3 +311,38 @@ def evaluate_resend(
         ),
         retry_after=policy.resend_interval - elapsed,
     )
+
+
+@dataclass(frozen=True)
+class FlowDecision:
+    """Whether the flow (one purpose and subject) may still send a code or take a guess."""
+
+    allowed: bool
+    reason: CodeRefusal | None = None
+    message: str = ""
+    retry_after: timedelta = timedelta(0)
+
+
+def _flow_refusal(reason: CodeRefusal, oldest: datetime, now: datetime, policy: CodePolicy) -> FlowDecision:
+    return FlowDecision(allowed=False, reason=reason, message=refusal_message(reason),
+                        retry_after=max(as_utc(oldest) + policy.flow_window - now, timedelta(seconds=1)))
+
+
+def evaluate_new_code(issued: list[datetime], now: datetime, *, policy: CodePolicy) -> FlowDecision:
+    """Whether one more code may be sent, `issued` being when the flow's codes were issued."""
+    _require_aware(now)
+    recent = sorted(as_utc(t) for t in issued if now - as_utc(t) < policy.flow_window)
+    if len(recent) < policy.max_codes:
+        return FlowDecision(allowed=True)
+    # Allowed again once enough of the oldest codes have left the window.
+    return _flow_refusal(CodeRefusal.TOO_MANY_CODES, recent[len(recent) - policy.max_codes], now, policy)
+
+
+def evaluate_flow_attempts(codes: list[tuple[datetime, int]], now: datetime, *, policy: CodePolicy) -> FlowDecision:
+    """Whether a code may still be tried, `codes` being (issued at, wrong attempts) of the flow."""
+    _require_aware(now)
+    recent = sorted((as_utc(t), n) for t, n in codes if now - as_utc(t) < policy.flow_window)
+    wrong = sum(n for _, n in recent)
+    if wrong < policy.max_flow_attempts:
+        return FlowDecision(allowed=True)
+    return _flow_refusal(CodeRefusal.FLOW_EXHAUSTED, recent[0][0], now, policy)

@@ -363,10 +363,32 @@ def test_invitation_expires_after_48_hours_and_a_new_code_can_be_asked(ctx, sent
     invitations.accept(ctx, new["link_token"], new["code"], NEW_PASSWORD, True)
 
 
-def test_an_address_can_be_invited_once(ctx, sent):
+def test_an_address_with_an_account_gets_the_answer_of_an_invitation_sent(ctx, sent):
+    """Issue 18, finding 2: no « email_taken » for an administrator to probe addresses with;
+    nothing is created nor sent, the audit log says why."""
+    first = invite(ctx)
+    again = invite(ctx, email="COLLEGUE@acme.example.com")
+    assert set(again) == set(first) and again["person_id"] != first["person_id"]
+    assert again["email"] == first["email"] and again["profile"] == first["profile"]
+    assert len(sent("notifier.send_invitation")) == 1 and len(sent("identity.person_invited")) == 1
+    assert audit.query(ctx.session, kind="invitation_not_sent")[0]["actor_id"] == "admin-1"
+    # The administrator may later delete or renew that invitation like any other one.
+    assert access.delete_access(ctx, again["person_id"], "admin-1")["status"] == "deleted"
+    assert access.renew_access(ctx, again["person_id"], "admin-1")["valid_until"]
+
+
+def test_the_operator_is_told_plainly_that_an_address_is_taken(ctx, sent):
     invite(ctx)
     with pytest.raises(Conflict):
-        invite(ctx, email="COLLEGUE@acme.example.com")
+        invitations.invite(ctx, {"email": "collegue@acme.example.com", "first_name": "Anne", "last_name": "Martin",
+                                 "profile": "GESTIONNAIRE"}, invited_by="operator", neutral=False)
+
+
+def test_invitation_details_give_the_expiry_with_its_time_zone(ctx, sent):
+    invite(ctx)
+    token = sent("notifier.send_invitation")[-1]["payload"]["link_token"]
+    expires_at = invitations.invitation_details(ctx, token)["expires_at"]
+    assert expires_at.endswith("+00:00"), expires_at
 
 
 def test_staff_account_is_a_gestionnaire(ctx, sent):

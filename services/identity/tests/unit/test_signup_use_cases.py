@@ -178,7 +178,45 @@ def test_address_with_an_account_gets_a_notice_not_a_code(ctx):
     assert notice["payload"] == {"signup_id": notice["payload"]["signup_id"], "email": "dupont@acme.example.com"}
 
 
+def test_two_pending_sign_ups_of_one_address_the_second_is_told_in_french(ctx, clock):
+    """Issue 18, finding 8: both past the SMS step before either finished; the second e-mail code
+    was a unique-constraint 500, it is a French 409 (and the first account is untouched)."""
+    tokens = []
+    for _ in range(2):
+        token = signup.start_company_signup(ctx, form(ctx, email="meme@acme.example.com"))["signup_token"]
+        signup.verify_sms_code(ctx, token, last_code(ctx, "send_signup_sms_code"))
+        tokens.append((token, last_code(ctx, "send_signup_email_code")))
+    assert signup.verify_email_code(ctx, *tokens[0])["step"] == "verified"
+    with pytest.raises(Conflict) as refused:
+        signup.verify_email_code(ctx, *tokens[1])
+    assert refused.value.code == "already_registered" and "existe déjà" in refused.value.message
+    assert len(messages(ctx, "identity.signup_verified")) == 1
+    assert ctx.session.query(Person).filter_by(email="meme@acme.example.com").count() == 1
+
+
 def test_password_is_hashed_with_argon2id(ctx):
     signup.start_company_signup(ctx, form(ctx))
     stored = ctx.session.execute(select(signup.Signup.password_hash)).scalar_one()
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_the_company_creator_is_its_administrator_and_learns_the_names_of_step_2(ctx):
+    """Issue 18 (HTTP details): the session's person of a company's creator said « ENTREPRISE »
+    with no name after the wizard's step 2; identity records the administrator profile at
+    sign-up and the names the accounts service announces (once per event)."""
+    from consignations_shared.events import new_envelope
+    from identity_service import directory, sessions
+
+    token = signup.start_company_signup(ctx, form(ctx))["signup_token"]
+    signup.verify_sms_code(ctx, token, last_code(ctx, "send_signup_sms_code"))
+    signup.verify_email_code(ctx, token, last_code(ctx, "send_signup_email_code"))
+    [event] = messages(ctx, "identity.signup_verified")
+    assert event["payload"]["profile"] == "ENTREPRISE"  # the sign-up's kind, for accounts
+    person = ctx.session.get(Person, event["payload"]["person_id"])
+    assert person.profile == "ADMINISTRATEUR"
+    named = new_envelope("person_updated", {"account_id": "a-1", "person_id": person.id, "first_name": "Claire",
+                                            "last_name": "Dupont", "mobile": "+33612345678"}, source="accounts")
+    assert directory.person_updated(ctx.session, named, ctx.clock) is True
+    assert directory.person_updated(ctx.session, named, ctx.clock) is False  # redelivered: nothing more
+    view = sessions.person_view(ctx.session.get(Person, person.id))
+    assert (view["first_name"], view["last_name"], view["profile"]) == ("Claire", "Dupont", "ADMINISTRATEUR")
