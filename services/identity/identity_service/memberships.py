@@ -28,7 +28,7 @@ def apply(session: Session, change: MemberChanged) -> bool:
         "person_id": change.person_id, "revision": change.revision, "account_id": change.account_id,
         "account_kind": change.account_kind, "account_status": change.account_status,
         "profile": change.profile, "status": change.status, "can_submit": change.can_submit,
-        "first_name": change.first_name, "last_name": change.last_name,
+        "first_name": change.first_name, "last_name": change.last_name, "company_name": change.company_name,
     })
 
 
@@ -52,4 +52,5 @@ def membership_of(session: Session, person_id: str) -> tuple[MembershipWire | No
     if row is None or row.status == "deleted":
         return None, row
     return MembershipWire(account_id=row.account_id, account_kind=row.account_kind, profile=row.profile,
-                          can_submit=row.can_submit, account_status=row.account_status), row
+                          can_submit=row.can_submit, account_status=row.account_status,
+                         company_name=row.company_name), row

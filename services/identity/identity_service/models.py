@@ -185,6 +185,7 @@ class Membership(Base):
     can_submit: Mapped[bool] = mapped_column(Boolean)
     first_name: Mapped[str | None] = mapped_column(String(100))
     last_name: Mapped[str | None] = mapped_column(String(100))
+    company_name: Mapped[str | None] = mapped_column(String(255))  # the page header, step 1's prefill
 
 
 # Per-address limits of captchas and SMS (throttling.py, consignations_shared.rate_limits).

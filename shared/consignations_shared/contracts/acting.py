@@ -29,6 +29,7 @@ class Membership(BaseModel):
     profile: MemberProfile
     can_submit: StrictBool = True  # AC-7: an Utilisateur whose right was withdrawn prepares only
     account_status: str = Field(default="active", max_length=20)
+    company_name: str | None = Field(default=None, max_length=255)  # shown in pages, prefilled in forms
 
     @property
     def is_admin(self) -> bool:

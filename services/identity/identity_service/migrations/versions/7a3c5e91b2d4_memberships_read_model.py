@@ -29,6 +29,7 @@ def upgrade():
         sa.Column('can_submit', sa.Boolean(), nullable=False),
         sa.Column('first_name', sa.String(length=100), nullable=True),
         sa.Column('last_name', sa.String(length=100), nullable=True),
+        sa.Column('company_name', sa.String(length=255), nullable=True),
         sa.PrimaryKeyConstraint('person_id'),
     )
     create_read_model_tables()
