@@ -10,10 +10,12 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from consignations_shared.contracts.payloads.demandes import RenderSummary
+from consignations_shared.contracts.payloads.documents import PaymentProofIssued, ProofSigner, SummaryGenerated
 from consignations_shared.errors import Conflict
 
 from .context import DocumentsContext, acting_person
-from .documents import view
+from .documents import record, states, view
 from .domain.snapshot import check_snapshot, proof_view, snapshot_digest, summary_view
 from .models import Document
 
@@ -65,7 +67,7 @@ def _generated_document(ctx, stored, *, snapshot, kind, file_name, key, person) 
         review_status=None, file_name=file_name, content_type="application/pdf", declared_type=None,
         size=stored.size, sha256=stored.sha256, storage_backend=ctx.storage.backend, storage_key=stored.key,
         details={}, uploaded_by=person["id"], uploaded_at=now, attached_by=person["id"], attached_at=now,
-        generation_key=key, source_version=snapshot["version"],
+        generation_key=key, source_version=snapshot["version"], revision=1,
     )
 
 
@@ -90,13 +92,21 @@ def render_summary(ctx: DocumentsContext, snapshot, person) -> dict:
 
     document, created = _generate(ctx, key, make, describe)
     if created:
-        ctx.outbox.event(ctx.session, "summary_generated", {
-            "document_id": document.id, "demande_id": document.owner_id, "number": snapshot.get("number"),
-            "version": snapshot["version"], "size": document.size, "sha256": document.sha256,
-            "generated_by": person["id"],
-        })
+        record(ctx, SummaryGenerated(
+            document_id=document.id, demande_id=document.owner_id, number=snapshot.get("number"),
+            version=snapshot["version"], size=document.size, sha256=document.sha256,
+            generated_by=person["id"], documents=states(document)))
         ctx.session.commit()
     return view(document)
+
+
+def render_asked_summary(ctx: DocumentsContext, envelope) -> None:
+    """The command demandes.render_summary (DO-7: the summary of each transmitted version, made
+    off the request path). Idempotent by its generation key: a redelivered or repeated command
+    finds the stored document and records nothing more. Raises while it cannot render (the
+    command is retried with back-off, then dead-lettered)."""
+    asked = RenderSummary.read(envelope)
+    render_summary(ctx, asked.snapshot, asked.person)
 
 
 def issue_payment_proof(ctx: DocumentsContext, snapshot, person) -> dict:
@@ -118,15 +128,15 @@ def issue_payment_proof(ctx: DocumentsContext, snapshot, person) -> dict:
 
     document, created = _generate(ctx, key, make, describe)
     if created:
-        ctx.outbox.event(ctx.session, "payment_proof_issued", {
-            "document_id": document.id, "demande_id": document.owner_id, "number": snapshot.get("number"),
+        record(ctx, PaymentProofIssued(
+            document_id=document.id, demande_id=document.owner_id, number=snapshot.get("number"),
             # Who the notifier tells (NO-10): the request's owner.
-            "owner_person_id": (snapshot.get("owner") or {}).get("person_id"),
-            "issued_at": ctx.clock.now().isoformat(),
-            "sens": snapshot["sens"], "size": document.size, "sha256": document.sha256,
-            "signer": {"subject": ctx.signer.get("subject"), "certificate_sha256": ctx.signer.get("certificate_sha256")},
-            "issued_by": person["id"],
-        })
+            owner_person_id=(snapshot.get("owner") or {}).get("person_id"),
+            issued_at=ctx.clock.now().isoformat(),
+            sens=snapshot["sens"], size=document.size, sha256=document.sha256,
+            signer=ProofSigner(subject=ctx.signer.get("subject"),
+                               certificate_sha256=ctx.signer.get("certificate_sha256")),
+            issued_by=person["id"], documents=states(document)))
         ctx.session.commit()
     return view(document)
 
