@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from consignations_shared import grants
 from consignations_shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from consignations_shared.validation import (
     check_person_name, check_text, normalise_email, normalise_french_mobile, normalise_french_phone, optional,
@@ -286,7 +287,16 @@ def welcome_seen(ctx: AccountsContext, person: Any) -> dict[str, Any]:
     return {"show": False}
 
 
-# --- AC-9 document access, asked by the documents service -------------------------------------
+# --- AC-9 document access: the grant the gateway passes to the documents service -------------
+
+def document_grant(ctx: AccountsContext, grant_key: bytes, person: Any, account_id: Any, action: Any,
+                   document_id: Any = None) -> dict[str, str]:
+    """{"grant": token} when `authorize_document` allows `person` to `action` the documents of
+    `account_id` (consignations_shared.grants); its refusal otherwise."""
+    return grants.grant_for(grant_key, ctx.clock.now(), owner_service="accounts", owner_id=account_id,
+                            person=person, action=action, document_id=document_id,
+                            rule=lambda: authorize_document(ctx, account_id, person, action))
+
 
 def authorize_document(ctx: AccountsContext, account_id: Any, person: Any, action: Any) -> bool:
     """Members read their account's documents; administrators, Utilisateurs and particuliers
