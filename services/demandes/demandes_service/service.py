@@ -5,7 +5,6 @@ resolved it from the session."""
 import logging
 import os
 
-import eventlet
 from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
@@ -22,7 +21,7 @@ from .cli import reminder_delays
 from .context import DemandesContext
 
 REMINDER_INTERVAL = float(os.environ.get("DEMANDES_REMINDER_INTERVAL", "3600"))  # seconds
-REBUILD_RETRY = 1.0  # seconds between attempts to rebuild the documents read model at start
+REBUILD_RETRY = 1.0  # seconds between the start-up checks of the documents read model
 
 log = logging.getLogger(__name__)
 
@@ -158,22 +157,23 @@ class DemandesService(HealthEndpoints):
     def on_payment_proof_issued(self, envelope):
         request_documents.on_event(self.db, self.clock, envelope, document_events.PaymentProofIssued)
 
-    @timer(interval=24 * 3600, eager=True)
+    @timer(interval=REBUILD_RETRY, eager=True)
     def rebuild_documents_read_model(self):
-        """At start: an empty read model is rebuilt from documents.documents_snapshot (retried
-        until the documents service answers) before the instance says it is ready."""
-        while not self.read_models.documents_ready:
-            try:
-                if request_documents.is_empty(self.db):
-                    changed = request_documents.rebuild(
-                        self.db, lambda after, limit: self.documents.documents_snapshot("demandes", after, limit))
-                    log.info("documents read model rebuilt from the snapshot: %s documents", changed)
-                self.db.commit()
-                self.read_models.documents_ready = True
-            except Exception as exc:  # documents not up yet, database restarting: try again
-                self.db.rollback()
-                log.warning("documents read model not rebuilt yet: %s: %s", type(exc).__name__, exc)
-                eventlet.sleep(REBUILD_RETRY)
+        """At start: an empty read model is rebuilt from documents.documents_snapshot before the
+        instance says it is ready; one attempt per tick until the documents service answers, then
+        nothing more (one attempt at a time, so stopping the service never waits for more)."""
+        if self.read_models.documents_ready:
+            return
+        try:
+            if request_documents.is_empty(self.db):
+                changed = request_documents.rebuild(
+                    self.db, lambda after, limit: self.documents.documents_snapshot("demandes", after, limit))
+                log.info("documents read model rebuilt from the snapshot: %s documents", changed)
+            self.db.commit()
+            self.read_models.documents_ready = True
+        except Exception as exc:  # documents not up yet, database restarting: the next tick tries again
+            self.db.rollback()
+            log.warning("documents read model not rebuilt yet: %s: %s", type(exc).__name__, exc)
 
     def _readiness(self) -> dict:
         report = super()._readiness()
