@@ -22,7 +22,7 @@ from consignations_shared.contracts.payloads.demandes import RenderSummary
 from consignations_shared.errors import Conflict, ServiceUnavailable
 
 from . import request_documents
-from .context import DemandesContext, acting, full_name, load_request, request_to_read
+from .context import Acting, DemandesContext, acting, full_name, load_request, request_to_read
 from .domain import catalogue, lifecycle, presentation
 from .models import Request, SummaryAsked
 from .views import iso, state_label
@@ -57,8 +57,11 @@ def snapshot(ctx: DemandesContext, request: Request, documents: list[dict], owne
     }
 
 
-def owner_of(ctx: DemandesContext, request: Request) -> tuple[dict | None, str | None]:
-    """(the owner as the account's directory shows them, the company name), for a snapshot."""
+def owner_of(ctx: DemandesContext, request: Request, who: Acting | None = None) -> tuple[dict | None, str | None]:
+    """(the owner as the account's directory shows them, the company name), for a snapshot; when
+    the acting person is the owner, what is known of them already (no call)."""
+    if who is not None and who.person_id == request.owner_person_id:
+        return {"display_name": who.name, "email": who.email}, who.company_name
     ctx.session.commit()  # nothing held while other services answer
     directory = ctx.accounts.directories([request.account_id]).get(request.account_id) or {}
     owner = next((p for p in directory.get("people", []) if p["person_id"] == request.owner_person_id), None)

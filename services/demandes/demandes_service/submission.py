@@ -80,7 +80,7 @@ def submit(ctx: DemandesContext, person: Any, request_id: Any, idempotency_key: 
     ctx.session.commit()  # nothing held while the documents service answers
     documents = ctx.documents.documents_of_owner("demandes", request.id)
     check_documents(procedure, values, documents)
-    owner, company_name = pdfs.owner_of(ctx, request)
+    owner, company_name = pdfs.owner_of(ctx, request, who)
 
     request = request_to_act_on(ctx, who, request_id, lock=True)
     if request.state != lifecycle.DRAFT or request.version != version:
@@ -133,7 +133,7 @@ def complete(ctx: DemandesContext, person: Any, request_id: Any) -> dict[str, An
         message = STILL_NON_CONFORMING.format(labels=labels)
         raise ValidationFailed(message, {"documents": message})
     check_documents(procedure, values, documents)
-    owner, company_name = pdfs.owner_of(ctx, request)
+    owner, company_name = pdfs.owner_of(ctx, request, who)
     request = request_to_act_on(ctx, who, request_id, lock=True)
     if request.state != lifecycle.AWAITING_COMPLEMENT or request.version != version:
         ctx.session.rollback()
