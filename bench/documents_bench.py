@@ -147,8 +147,17 @@ def timed_calls(call, seconds: float, pause: float = 0.01) -> list[float]:
 def rpc_latencies(amqp_uri: str, document_id: str, seconds: float) -> list[float]:
     from nameko.standalone.rpc import ClusterRpcProxy
 
+    from documents_service.testing import grant_for
+
     with ClusterRpcProxy({"AMQP_URI": amqp_uri, "SERIALIZER": "json"}, timeout=30) as rpc:
-        return timed_calls(lambda: rpc.documents.get_document(document_id, ALICE), seconds)
+        held = {"grant": None, "at": float("-inf")}
+
+        def get_document():
+            if time.perf_counter() - held["at"] > 30:  # the owner's grant lives 60 s
+                held["grant"], held["at"] = grant_for(rpc, ALICE, "read", document_id=document_id), time.perf_counter()
+            rpc.documents.get_document(document_id, ALICE, grant=held["grant"])
+
+        return timed_calls(get_document, seconds)
 
 
 def latencies_while_rendering(amqp_uri: str, document_id: str | None, seconds: float, renderers: int,

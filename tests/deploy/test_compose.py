@@ -229,7 +229,9 @@ def test_data_service_http_address_listens_on_its_port(services, service):
 
 
 # A client of another service's own HTTP endpoint needs its address and shared token.
-CLIENT_SETTINGS = {"gateway": {"DOCUMENTS_URL", "DOCUMENTS_INTERNAL_TOKEN"}}
+CLIENT_SETTINGS = {"gateway": {"DOCUMENTS_URL", "DOCUMENTS_INTERNAL_TOKEN"},
+                   # The owners of documents sign the grants the documents service verifies.
+                   "accounts": {"DOCUMENTS_GRANT_KEY"}, "demandes": {"DOCUMENTS_GRANT_KEY"}}
 
 
 def test_no_service_carries_another_data_service_settings(services):
@@ -387,6 +389,11 @@ def test_postgres_init_creates_a_database_per_data_service(services):
         and m.split(":")[1].startswith("/docker-entrypoint-initdb.d/")
         for m in mounts
     ), "deploy/postgres-init.sql is not mounted into /docker-entrypoint-initdb.d"
+
+
+def test_documents_and_its_owners_share_the_grant_key(services):
+    keys = {name: environment(services[name])["DOCUMENTS_GRANT_KEY"] for name in ("documents", "accounts", "demandes")}
+    assert len(set(keys.values())) == 1, keys
 
 
 def test_gateway_and_documents_share_the_internal_token(services):

@@ -374,6 +374,8 @@ def test_identity_and_documents_secrets_are_shared_by_every_pod(deployments):
     assert env_item(identity, "IDENTITY_SECRET_KEY")["valueFrom"]["secretKeyRef"]
     documents = main_container(deployments["documents"])
     assert env_item(documents, "DOCUMENTS_INTERNAL_TOKEN")["valueFrom"]["secretKeyRef"]
+    for name in ("documents", "accounts", "demandes"):  # grants: signed by the owners, verified by documents
+        assert env_item(main_container(deployments[name]), "DOCUMENTS_GRANT_KEY")["valueFrom"]["secretKeyRef"]
     assert {"DOCUMENTS_SIGNING_PKCS12", "DOCUMENTS_SIGNING_CERT"} & set(env_names(documents))
 
 

@@ -1,7 +1,7 @@
 """Documents through the gateway with every service running (issue 6): a company administrator
 uploads and validates the account's documents, another company cannot read them, a gestionnaire
 reviews them.
-Rights come from the real accounts service (authorize_document). Summaries and signed proofs of
+Rights come from the real accounts service (its signed grant, document_grant). Summaries and signed proofs of
 requests are tested through the gateway in services/gateway/tests/integration (their owner, the
 demandes service, arrives with issue 5)."""
 import re

@@ -30,8 +30,8 @@ def _calls(t: dict, me: dict):
         ("accounts", "renew_member_access", (me, t["person_id"])),
         ("accounts", "set_submit_right", (me, t["person_id"], False)),
         ("accounts", "decide_deletion", (me, t["person_id"], True)),
-        ("accounts", "authorize_document", (t["account_id"], me, "read")),
-        ("accounts", "authorize_document", (t["account_id"], me, "write")),
+        ("accounts", "document_grant", (me, t["account_id"], "read", None)),
+        ("accounts", "document_grant", (me, t["account_id"], "write", None)),
         ("demandes", "detail", (me, t["demande_id"])),
         ("demandes", "detail", (me, t["submitted_id"])),
         ("demandes", "save_step", (me, t["demande_id"], {"transfer_label": "Pirate"}, False)),
@@ -48,10 +48,11 @@ def _calls(t: dict, me: dict):
         ("demandes", "thread", (me, t["submitted_id"])),
         ("demandes", "reply", (me, t["submitted_id"], "Bonjour", None, None)),
         ("demandes", "mark_unread", (me, t["message_id"])),
-        ("demandes", "authorize_document", (t["submitted_id"], me, "read")),
-        ("demandes", "authorize_document", (t["demande_id"], me, "write")),
+        ("demandes", "document_grant", (me, t["submitted_id"], "read", None)),
+        ("demandes", "document_grant", (me, t["demande_id"], "write", t["document_id"])),
         ("demandes", "staff_detail", (me, t["submitted_id"])),
         ("demandes", "staff_reject", (me, t["submitted_id"], "Pirate")),
+        # Without the owner's grant (the owner refuses it above), the documents service refuses.
         ("documents", "get_document", (t["document_id"], me)),
         ("documents", "get_document", (t["submitted_document_id"], me)),
         ("documents", "list_documents", ("demandes", t["demande_id"], me, True)),
@@ -59,7 +60,20 @@ def _calls(t: dict, me: dict):
         ("documents", "attach_document", (t["document_id"], me)),
         ("documents", "delete_document", (t["document_id"], me)),
         ("documents", "review_document", (t["submitted_document_id"], me, "conforme", None)),
+        # ... and a grant the victim obtained for their own call covers nothing for another person.
+        ("documents", "get_document", (t["document_id"], me, t["victim_grant"])),
+        ("documents", "list_documents", ("demandes", t["demande_id"], me, False, t["victim_list_grant"])),
     ]
+
+
+@pytest.fixture(scope="module")
+def targets(world, rpc):
+    """The victim's resources, and grants the victim's owners signed for the victim's own calls."""
+    victim = world.victim.get("/api/session").json()["person"]
+    t = world.targets
+    return {**t,
+            "victim_grant": rpc.demandes.document_grant(victim, t["demande_id"], "read", t["document_id"])["grant"],
+            "victim_list_grant": rpc.demandes.document_grant(victim, t["demande_id"], "read", None)["grant"]}
 
 
 def _ids(calls):
@@ -67,10 +81,10 @@ def _ids(calls):
 
 
 @pytest.mark.parametrize("attacker", ATTACKERS)
-def test_every_service_refuses_another_companys_resources_over_rpc(world, rpc, attacker):
+def test_every_service_refuses_another_companys_resources_over_rpc(world, rpc, targets, attacker):
     me = world.person(attacker)
     accepted = []
-    for service, method, args in _calls(world.targets, me):
+    for service, method, args in _calls(targets, me):
         try:
             answer = getattr(getattr(rpc, service), method)(*args)
         except DomainError as refused:
@@ -101,10 +115,10 @@ def test_a_forged_profile_or_account_in_the_identity_changes_nothing(world, rpc)
     assert refused.value.status == 404
 
 
-def test_a_person_id_that_is_not_a_member_is_refused_everywhere(world, rpc):
+def test_a_person_id_that_is_not_a_member_is_refused_everywhere(world, rpc, targets):
     stranger = {"id": "00000000-0000-4000-8000-000000000000", "email": "x@example.com", "profile": "ADMINISTRATEUR",
                 "is_staff": False}
-    for service, method, args in _calls(world.targets, stranger):
+    for service, method, args in _calls(targets, stranger):
         if method.startswith("staff_"):
             continue
         with pytest.raises(DomainError) as refused:

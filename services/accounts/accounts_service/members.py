@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from consignations_shared import grants
 from consignations_shared.contracts.messages import Message
 from consignations_shared.contracts.payloads.accounts import (
     AccountUpdated, DeletionRefused, DeletionRequested, MemberDeleted, MemberInvited, MemberUpdated,
@@ -298,7 +299,16 @@ def welcome_seen(ctx: AccountsContext, person: Any) -> dict[str, Any]:
     return {"show": False}
 
 
-# --- AC-9 document access, asked by the documents service -------------------------------------
+# --- AC-9 document access: the grant the gateway passes to the documents service -------------
+
+def document_grant(ctx: AccountsContext, grant_key: bytes, person: Any, account_id: Any, action: Any,
+                   document_id: Any = None) -> dict[str, str]:
+    """{"grant": token} when `authorize_document` allows `person` to `action` the documents of
+    `account_id` (consignations_shared.grants); its refusal otherwise."""
+    return grants.grant_for(grant_key, ctx.clock.now(), owner_service="accounts", owner_id=account_id,
+                            person=person, action=action, document_id=document_id,
+                            rule=lambda: authorize_document(ctx, account_id, person, action))
+
 
 # The account's documents are the administrator's identity document and the company's Kbis (or
 # a particulier's own): the portal shows them to administrators only (« Mes documents »), and so

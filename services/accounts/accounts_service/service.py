@@ -4,6 +4,7 @@ Every RPC that reads or changes account data takes `person`, the acting person a
 resolved it from the session; the use cases check it here, in the service that owns the data."""
 from consignations_shared.consumer import consume_event
 from consignations_shared.contracts.interfaces import DocumentsInterface, IdentityInterface
+from consignations_shared.grants import DocumentGrantKey
 from consignations_shared.health import HealthEndpoints
 from consignations_shared.providers import Correlation, DatabaseSession, Outbox, ServiceClock, Settings
 from consignations_shared.rpc import TypedRpcProxy, rpc
@@ -22,6 +23,7 @@ class AccountsService(HealthEndpoints):
     outbox = Outbox()
     clock = ServiceClock()
     settings = Settings()
+    grant_key = DocumentGrantKey()  # signs the grants of its documents (AC-9)
     identity = TypedRpcProxy(IdentityInterface)
     documents = TypedRpcProxy(DocumentsInterface)
 
@@ -143,5 +145,6 @@ class AccountsService(HealthEndpoints):
         return members.decide_deletion(self._context(), person, person_id, accept)
 
     @rpc
-    def authorize_document(self, owner_id, person, action):
-        return members.authorize_document(self._context(), owner_id, person, action)
+    def document_grant(self, person, owner_id, action, document_id=None):
+        """For the gateway, before a documents call (AC-9): the signed grant, or the refusal."""
+        return members.document_grant(self._context(), self.grant_key, person, owner_id, action, document_id)

@@ -14,7 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from consignations_shared.errors import Conflict, ValidationFailed
 from consignations_shared.validation import check_text
 
-from . import threads, transitions
+from . import request_documents, threads, transitions
 from .board import PER_PAGE_DEFAULT, PER_PAGE_MAX, bounded_int, paris_midnight, unread_counts
 from .context import DemandesContext, full_name, staff_actor, transmitted_request
 from .domain import catalogue, lifecycle, presentation
@@ -142,7 +142,7 @@ def detail(ctx: DemandesContext, person: Any, request_id: Any) -> dict[str, Any]
     history = transitions.history(ctx, request.id, for_staff=True)
     messages = threads.thread(ctx, request.id, str(person["id"]), for_staff=True, mark_read=False)
     people = people_of_account(ctx, request.account_id)
-    documents = ctx.documents.documents_of_owner("demandes", request.id)
+    documents = request_documents.documents_of(ctx.session, request.id)  # the read model
     owner = people.get(request.owner_person_id)
     return {**view(request, owner_name=full_name(owner)), "client_name": request.client_name,
             "account_id": request.account_id, "history": history, "documents": documents,

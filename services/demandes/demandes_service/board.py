@@ -11,7 +11,7 @@ from sqlalchemy import and_, exists, func, select
 
 from consignations_shared.errors import ValidationFailed
 
-from . import transitions
+from . import request_documents, transitions
 from .context import Acting, DemandesContext, acting_with_colleagues, request_to_read
 from .domain import catalogue, lifecycle, presentation
 from .domain.fields import parse_date
@@ -233,11 +233,13 @@ def _total_unread(ctx: DemandesContext, who: Acting) -> int:
 
 
 def detail(ctx: DemandesContext, person: Any, request_id: Any) -> dict[str, Any]:
-    """The detail of a request (every tab): its data, live summary, history and actions."""
+    """The detail of a request (every tab): its data, live summary, history, documents (from the
+    read model: no call to the documents service) and actions."""
     who, people = acting_with_colleagues(ctx, person)
     request = request_to_read(ctx, who, request_id)
     history = transitions.history(ctx, request.id)
     unread = unread_counts(ctx, who.person_id, [request.id]).get(request.id, 0)
+    documents = request_documents.documents_of(ctx.session, request.id)
     ctx.session.commit()
     return {**view(request, who=who, owner_name=name_of(people, request.owner_person_id)),
-            "history": history, "unread_messages": unread}
+            "history": history, "unread_messages": unread, "documents": documents}

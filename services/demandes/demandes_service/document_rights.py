@@ -1,5 +1,6 @@
-"""Who may do what with the documents of a request (asked by the documents service before every
-read, write or review; documents_service/contracts.py). DM-9 for reading; writing while the
+"""Who may do what with the documents of a request: the rule behind `document_grant`, the signed
+grant the gateway asks before every read, write or review and passes to the documents service
+(consignations_shared.grants, documents_service/contracts.py). DM-9 for reading; writing while the
 request is a draft or awaits a complement (DO-2, DO-5), or, once a gestionnaire has written in
 its thread, to join documents to a reply (MS-6); reviewing for gestionnaires once the request is
 transmitted (DO-4); gestionnaires also join files to their messages (MS-6)."""
@@ -7,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from consignations_shared import grants
 from consignations_shared.errors import Forbidden, NotFound
 
 from sqlalchemy import exists, select
@@ -22,6 +24,14 @@ PROFILE_CANNOT = "Votre profil ne permet pas cette action."
 WRITABLE_STATES = (lifecycle.DRAFT, lifecycle.AWAITING_COMPLEMENT)
 REVIEWABLE_STATES = (lifecycle.SUBMITTED, lifecycle.AWAITING_COMPLEMENT, lifecycle.AWAITING_FUNDS)
 REPLY_STATES = (lifecycle.SUBMITTED, lifecycle.AWAITING_FUNDS)
+
+
+def document_grant(ctx: DemandesContext, grant_key: bytes, person: Any, request_id: Any, action: Any,
+                   document_id: Any = None) -> dict[str, str]:
+    """{"grant": token} when `authorize_document` allows it; its refusal otherwise."""
+    return grants.grant_for(grant_key, ctx.clock.now(), owner_service="demandes", owner_id=request_id,
+                            person=person, action=action, document_id=document_id,
+                            rule=lambda: authorize_document(ctx, request_id, person, action))
 
 
 def authorize_document(ctx: DemandesContext, request_id: Any, person: Any, action: Any) -> bool:

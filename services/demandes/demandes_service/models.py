@@ -138,3 +138,34 @@ class Member(Base):
     last_name: Mapped[str | None] = mapped_column(String(100))
     display_name: Mapped[str | None] = mapped_column(String(210))
     email: Mapped[str | None] = mapped_column(String(254))
+
+
+class RequestDocument(Base):
+    """Read model: the documents of the requests, as the documents service's events describe
+    them (request_documents.py). One row per document version, the highest revision seen; the
+    request detail, the board and the back office read it instead of asking the documents
+    service."""
+
+    __tablename__ = "request_documents"
+    __table_args__ = (Index("ix_request_documents_request", "request_id", "status"),)
+
+    document_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    request_id: Mapped[str] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(12))  # pending | attached | replaced | deleted
+    kind: Mapped[str] = mapped_column(String(30))
+    source_version: Mapped[int | None] = mapped_column(Integer)  # generated PDFs: the request version
+    uploaded_at: Mapped[str] = mapped_column(String(40))  # ISO-8601, as received (orders the list)
+    state: Mapped[dict] = mapped_column(JSON)  # the DocumentState (contracts/payloads/documents.py)
+
+
+class SummaryAsked(Base):
+    """The last version of each request whose PDF summary was asked of the documents service (the
+    command demandes.render_summary, written with the transmission): « Télécharger le
+    récapitulatif » serves the summary of that version once the read model has it."""
+
+    __tablename__ = "summaries_asked"
+
+    request_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    asked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -2,23 +2,42 @@
 
 Every RPC that reads or changes requests takes `person`, the acting person as the gateway
 resolved it from the session."""
+import logging
 import os
 
+from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from consignations_shared.consumer import consume_command, consume_event
 from consignations_shared.contracts.interfaces import DocumentsInterface
+from consignations_shared.contracts.payloads import documents as document_events
+from consignations_shared.grants import DocumentGrantKey
 from consignations_shared.health import HealthEndpoints
 from consignations_shared.providers import Correlation, DatabaseSession, Outbox, ServiceClock
 from consignations_shared.read_models import ReadModels
 from consignations_shared.rpc import TypedRpcProxy, rpc
 
-from . import backoffice, board, document_rights, drafts, members, ownership, pdfs, submission, threads
+from . import (backoffice, board, document_rights, drafts, members, ownership, pdfs, request_documents, submission,
+               threads)
 from . import procedures as catalogue_views
 from .cli import reminder_delays
 from .context import DemandesContext
 
 REMINDER_INTERVAL = float(os.environ.get("DEMANDES_REMINDER_INTERVAL", "3600"))  # seconds
+REBUILD_RETRY = 1.0  # seconds between the start-up checks of the documents read model
+
+log = logging.getLogger(__name__)
+
+
+class DocumentsReadModel(DependencyProvider):
+    """Whether this instance's read model of its requests' documents (request_documents.py) was
+    rebuilt from the documents service's snapshot (readiness waits for it)."""
+
+    def setup(self):
+        self.documents_ready = False
+
+    def get_dependency(self, worker_ctx):
+        return self
 
 
 class DemandesService(HealthEndpoints):
@@ -28,8 +47,10 @@ class DemandesService(HealthEndpoints):
     db = DatabaseSession()
     outbox = Outbox()
     clock = ServiceClock()
+    grant_key = DocumentGrantKey()  # signs the grants of its requests' documents (DM-9)
     documents = TypedRpcProxy(DocumentsInterface)
     read_models = ReadModels(members.MODEL)  # /health/ready waits for its rebuild
+    documents_model = DocumentsReadModel()
 
     def _context(self) -> DemandesContext:
         return DemandesContext(session=self.db, outbox=self.outbox, clock=self.clock, documents=self.documents)
@@ -114,10 +135,60 @@ class DemandesService(HealthEndpoints):
     def issue_payment_proof(self, envelope):
         pdfs.issue_asked_proof(self._context(), envelope)
 
-    # --- for the documents service (AC-9, DM-9) ------------------------------------------------
+    # --- documents (DM-9): the grant the gateway passes to the documents service -----------------
     @rpc
-    def authorize_document(self, owner_id, person, action):
-        return document_rights.authorize_document(self._context(), owner_id, person, action)
+    def document_grant(self, person, owner_id, action, document_id=None):
+        return document_rights.document_grant(self._context(), self.grant_key, person, owner_id, action, document_id)
+
+    # --- read model of the requests' documents, fed by the documents service's events ----------
+    @consume_event("documents", "document_uploaded")
+    def on_document_uploaded(self, envelope):
+        request_documents.on_event(self.db, self.clock, envelope, document_events.DocumentUploaded)
+
+    @consume_event("documents", "document_attached")
+    def on_document_attached(self, envelope):
+        request_documents.on_event(self.db, self.clock, envelope, document_events.DocumentAttached)
+
+    @consume_event("documents", "document_reviewed")
+    def on_document_reviewed(self, envelope):
+        request_documents.on_event(self.db, self.clock, envelope, document_events.DocumentReviewed)
+
+    @consume_event("documents", "document_deleted")
+    def on_document_deleted(self, envelope):
+        request_documents.on_event(self.db, self.clock, envelope, document_events.DocumentDeleted)
+
+    @consume_event("documents", "summary_generated")
+    def on_summary_generated(self, envelope):
+        request_documents.on_event(self.db, self.clock, envelope, document_events.SummaryGenerated)
+
+    @consume_event("documents", "payment_proof_issued")
+    def on_payment_proof_issued(self, envelope):
+        request_documents.on_event(self.db, self.clock, envelope, document_events.PaymentProofIssued)
+
+    @timer(interval=REBUILD_RETRY, eager=True)
+    def rebuild_documents_read_model(self):
+        """At start: an empty read model is rebuilt from documents.documents_snapshot before the
+        instance says it is ready; one attempt per tick until the documents service answers, then
+        nothing more (one attempt at a time, so stopping the service never waits for more)."""
+        if self.documents_model.documents_ready:
+            return
+        try:
+            if request_documents.is_empty(self.db):
+                changed = request_documents.rebuild(
+                    self.db, lambda after, limit: self.documents.documents_snapshot("demandes", after, limit))
+                log.info("documents read model rebuilt from the snapshot: %s documents", changed)
+            self.db.commit()
+            self.documents_model.documents_ready = True
+        except Exception as exc:  # documents not up yet, database restarting: the next tick tries again
+            self.db.rollback()
+            log.warning("documents read model not rebuilt yet: %s: %s", type(exc).__name__, exc)
+
+    def _readiness(self) -> dict:
+        report = super()._readiness()
+        report["checks"]["documents_read_model"] = "ready" if self.documents_model.documents_ready else "rebuilding"
+        if not self.documents_model.documents_ready:
+            report["status"] = "not_ready"
+        return report
 
     # --- messages (MS-1..MS-6) -----------------------------------------------------------------
     @rpc

@@ -3,8 +3,9 @@
 A submission checks everything first (the person's right to submit, the fields, the documents),
 then, in one transaction: locks the draft, re-checks the once-only rule under lock, takes the next
 number of the month (numbering.allocate: no gap, no duplicate), records the transition and writes
-`demande_submitted` to the outbox. The notifier sends the confirmation e-mail (NO-8) from that
-event. An `Idempotency-Key` makes a retried submission answer the first one's result."""
+`demande_submitted` to the outbox, with the command that has the documents service render the
+summary of the transmitted version (pdfs.ask_for_summary, DO-7). The notifier sends the
+confirmation e-mail (NO-8) from that event. An `Idempotency-Key` makes a retried submission answer the first one's result."""
 from __future__ import annotations
 
 import re
@@ -16,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from consignations_shared.contracts.payloads.demandes import DemandeSubmitted
 from consignations_shared.errors import Conflict, Forbidden, ValidationFailed
 
-from . import numbering
+from . import numbering, pdfs
 from .context import Acting, DemandesContext, acting, request_to_act_on
 from .domain import catalogue, fields, lifecycle, presentation
 from .drafts import SAVED_ELSEWHERE, STEP_CONFIRMATION, check_documents, refuse_second_once_only
@@ -78,7 +79,9 @@ def submit(ctx: DemandesContext, person: Any, request_id: Any, idempotency_key: 
     refuse_second_once_only(ctx, procedure, request.owner_person_id, except_id=request.id)
     values, version = dict(request.values or {}), request.version
     ctx.session.commit()  # nothing held while the documents service answers
-    check_documents(procedure, values, ctx.documents.documents_of_owner("demandes", request.id))
+    documents = ctx.documents.documents_of_owner("demandes", request.id)
+    check_documents(procedure, values, documents)
+    owner, company_name = pdfs.owner_of(ctx, request, who)
 
     request = request_to_act_on(ctx, who, request_id, lock=True)
     if request.state != lifecycle.DRAFT or request.version != version:
@@ -102,6 +105,7 @@ def submit(ctx: DemandesContext, person: Any, request_id: Any, idempotency_key: 
     ))
     if key:
         ctx.session.add(SubmissionKey(person_id=who.person_id, key=key, request_id=request.id, created_at=now))
+    pdfs.ask_for_summary(ctx, request, documents, owner, company_name, person)  # DO-7, off the request path
     try:
         ctx.session.commit()
     except (IntegrityError, StaleDataError):
@@ -130,11 +134,13 @@ def complete(ctx: DemandesContext, person: Any, request_id: Any) -> dict[str, An
         message = STILL_NON_CONFORMING.format(labels=labels)
         raise ValidationFailed(message, {"documents": message})
     check_documents(procedure, values, documents)
+    owner, company_name = pdfs.owner_of(ctx, request, who)
     request = request_to_act_on(ctx, who, request_id, lock=True)
     if request.state != lifecycle.AWAITING_COMPLEMENT or request.version != version:
         ctx.session.rollback()
         raise Conflict(SAVED_ELSEWHERE)
     change_state(ctx, request, lifecycle.SUBMITTED, _actor(who), reason=COMPLEMENT_SENT)
+    pdfs.ask_for_summary(ctx, request, documents, owner, company_name, person)  # DO-7, off the request path
     try:
         ctx.session.commit()
     except StaleDataError:

@@ -13,6 +13,7 @@ from consignations_shared.clock import as_utc
 from consignations_shared.contracts.payloads.demandes import MessagePosted, ThreadMessageRead
 from consignations_shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
+from . import request_documents
 from .board import total_unread
 from .context import (Acting, DemandesContext, acting, load_request, request_to_read, staff_actor,
                       transmitted_request, visible_to)
@@ -56,12 +57,11 @@ def _attachment_file(document_id: str, document: dict | None) -> dict[str, Any]:
 
 
 def _files_of(ctx: DemandesContext, request_id: str, messages: list[Message]) -> dict[str, dict]:
-    """The request's documents by id, asked of the documents service only when a message of the
-    thread has attachments (nothing held in the database meanwhile)."""
+    """The request's current documents by id (the read model), when a message of the thread has
+    attachments."""
     if not any(m.attachments for m in messages):
         return {}
-    ctx.session.commit()
-    return {d["id"]: d for d in ctx.documents.documents_of_owner("demandes", request_id)}
+    return {d["id"]: d for d in request_documents.documents_of(ctx.session, request_id)}
 
 
 def thread(ctx: DemandesContext, request_id: str, reader_id: str, *, for_staff: bool,

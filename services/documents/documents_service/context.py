@@ -4,24 +4,22 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from consignations_shared.clock import Clock
-from consignations_shared.errors import (
-    DomainError, Forbidden, NotFound, ServiceUnavailable, Unauthenticated, ValidationFailed,
-)
+from consignations_shared import grants
+from consignations_shared.errors import Forbidden, Unauthenticated
+from consignations_shared.grants import check_owner
 from consignations_shared.outbox import OutboxWriter
 
-from .contracts import ACTIONS, OWNER_SERVICES
+from .contracts import ACTIONS
 from .storage import Storage
 
 log = logging.getLogger(__name__)
 
-RIGHTS_UNAVAILABLE = ("Le contrôle de vos droits d'accès est momentanément indisponible. "
-                      "Veuillez réessayer dans quelques instants.")
-PERSON_KEYS = ("id", "email", "profile", "is_staff", "first_name", "last_name", "session_id", "membership")
+PERSON_KEYS = ("id", "email", "profile", "is_staff", "first_name", "last_name", "session_id")
 
 
 @dataclass
@@ -31,30 +29,25 @@ class DocumentsContext:
     clock: Clock
     storage: Storage
     workers: Any  # workers.WorkerPool or InlineRunner: .run(task, *args)
-    # (owner_service) -> callable(owner_id, person, action) of that service's authorize_document
-    owner_rules: Callable[[str], Callable[..., Any]]
+    grant_key: bytes  # verifies the owners' grants (consignations_shared.grants)
     work_dir: Path  # incoming uploads and rendered PDFs before they are stored
     signing: dict = field(default_factory=dict)
     signer: dict = field(default_factory=dict)
     locks: Any = None  # per-key locks of generated documents (providers.KeyedLocks)
 
-    def authorize(self, owner_service: str, owner_id: str, person: dict, action: str) -> None:
-        """The owner service's rule (contracts.py): True, or Forbidden/NotFound."""
+    def authorize(self, owner_service: str, owner_id: str, person: dict, action: str, grant,
+                  document_id: str | None = None) -> None:
+        """The owner service's decision, carried by its signed grant (consignations_shared.grants):
+        it must name this owner, person, action and document and not be expired; Forbidden otherwise."""
         assert action in ACTIONS
-        if owner_service not in OWNER_SERVICES:
-            raise ValidationFailed(None, {"owner_service": "Propriétaire inconnu (accounts ou demandes)."})
+        check_owner(owner_service, owner_id)
         try:
-            allowed = self.owner_rules(owner_service)(owner_id, person, action)
-        except (Forbidden, NotFound, Unauthenticated, ServiceUnavailable):
-            raise
-        except DomainError as exc:
-            log.warning("%s refused %s on %s: %s", owner_service, action, owner_id, exc.code)
+            grants.verify(self.grant_key, grant, owner_service=owner_service, owner_id=owner_id,
+                          person_id=person["id"], action=action, document_id=document_id, now=self.clock.now())
+        except grants.InvalidGrant as exc:
+            log.warning("no valid grant of %s for %s on %s %s (%s): %s", owner_service, action, owner_id,
+                        document_id or "", person["id"], exc)
             raise Forbidden() from None
-        except Exception as exc:  # the owner is missing the method, down, broken: no access
-            log.error("%s.authorize_document failed: %s: %s", owner_service, type(exc).__name__, exc)
-            raise ServiceUnavailable(RIGHTS_UNAVAILABLE) from None
-        if allowed is not True:
-            raise Forbidden()
 
 
 def acting_person(person) -> dict:

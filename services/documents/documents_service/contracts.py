@@ -6,17 +6,23 @@ Owners and rights
 Every document belongs to an owner `{"service": "accounts" | "demandes", "id": <owner id>}`:
 a client account (identity document, Kbis, délégation de signature, ...) or a request (RIB,
 birth certificate, ..., and the generated SUMMARY and PAYMENT_PROOF). Who may do what is the
-owner service's rule (AC-9, DM-9), never the documents service's: before every read, write or
-review, the documents service calls
+owner service's rule (AC-9, DM-9), never the documents service's, and the documents service
+never calls its owners: before every read, write or review, the caller (the gateway) asks the
+owner
 
-    <owner service>.authorize_document(owner_id, person, action) -> True
+    <owner service>.document_grant(person, owner_id, action, document_id=None) -> {"grant": token}
 
-with `person` the acting person as identity resolved it for the gateway (`{"id", "email",
-"profile", "is_staff", "first_name", "last_name", ...}`) and `action` one of "read" (list,
-metadata, download), "write" (upload, replace, « Valider », delete — the owner refuses once its
-request is submitted, except for a complement), "review" (DO-4; the documents service also
-requires `person["is_staff"]`). The owner answers True or raises Forbidden / NotFound; anything
-else is a refusal, and an owner that does not answer is a 503.
+(for a call on one document, `document_id` is given and the owner is first asked of this
+service with `document_owner`), then passes the token along (`grant=` on RPC, the
+`X-Document-Grant` header on HTTP). `person` is the acting person as identity resolved it for
+the gateway (`{"id", "email", "profile", "is_staff", "first_name", "last_name", ...}`) and
+`action` one of "read" (list, metadata, download), "write" (upload, replace, « Valider »,
+delete — the owner refuses once its request is submitted, except for a complement), "review"
+(DO-4; the documents service also requires `person["is_staff"]`). The owner refuses with
+Forbidden / NotFound (its own French message), or signs a grant (consignations_shared.grants:
+HMAC-SHA256 with DOCUMENTS_GRANT_KEY over owner, person id, action, document id, expiry 60 s).
+This service verifies it; a missing, altered, expired grant, or one for another owner, person,
+action or document, is a 403.
 
 RPC (`documents.<method>`, metadata only — file bytes never travel on RabbitMQ)
 -------------------------------------------------------------------------------
@@ -26,22 +32,29 @@ RPC (`documents.<method>`, metadata only — file bytes never travel on RabbitMQ
 - `documents_of_owner(owner_service, owner_id)` → `[Document]` (pending and attached): for the
   owner service itself, asking about its own account or request (e.g. the accounts wizard
   checking that a Kbis is attached); no person, no rights check; never exposed by the gateway.
-- `get_document(document_id, person)` → `Document` with `versions` (every version, oldest first).
-- `attach_document(document_id, person)` → `Document`: « Valider » (DO-2): pending → attached;
-  a pending replacement takes the place of the version it replaces, which stays as history.
-- `delete_document(document_id, person)` → `{"status": "deleted"}`: pending, or attached and
-  not reviewed yet; the bytes are erased.
-- `review_document(document_id, person, status, reason=None)` → `Document` (DO-4): status
-  "conforme" or "non_conforme" (a reason of 1 to 500 characters is then required).
+- `documents_snapshot(owner_service, after=None, limit=500)` → `{"documents": [DocumentState],
+  "next": id | None}`: every document of an owner service (all statuses, by id), page by page,
+  to rebuild a read model; for the owner services only, never exposed by the gateway.
+- `document_owner(document_id)` → `{"service", "id"}` (NotFound for an unknown or deleted
+  document): whom to ask for a grant.
+- `get_document(document_id, person, grant)` → `Document` with `versions` (every version, oldest first).
+- `attach_document(document_id, person, grant)` → `Document`: « Valider » (DO-2): pending →
+  attached; a pending replacement takes the place of the version it replaces (history).
+- `delete_document(document_id, person, grant)` → `{"status": "deleted"}`: pending, or attached
+  and not reviewed yet; the bytes are erased.
+- `review_document(document_id, person, status, reason=None, grant)` → `Document` (DO-4):
+  status "conforme" or "non_conforme" (a reason of 1 to 500 characters is then required).
 - `render_summary(snapshot, person)` → `Document` (DO-7): the request's PDF summary, rendered
-  once per (request, version) and cached — the same version gives back the same document.
+  once per (request, version) and cached — the same version gives back the same document. The
+  demandes service does not wait for it: it writes the command `documents.render_summary`
+  {snapshot, person} with each transmitted version, consumed here the same way.
 - `issue_payment_proof(snapshot, person)` → `Document` (DO-8): the PAdES-signed « Justificatif
   de déconsignation » (sens D) or « Justificatif de paiement » (sens C) of a VALIDATED request,
   issued once per request (a second call returns the first proof).
 
 `render_summary` and `issue_payment_proof` are called by the demandes service (the owner of
 the request), which has already applied its own rule to `person`: the documents service records
-who asked and does not call back. The gateway never calls them; people download the result
+who asked and calls no one. The gateway never calls them; people download the result
 like any other document.
 
 `Document` = `{id, lineage_id, version, owner: {service, id}, kind, kind_label, page,
@@ -75,8 +88,8 @@ Values are plain text (HTML is escaped). The snapshot is not stored, only its SH
 Internal HTTP API (the bytes; the documents service's own port, DOCUMENTS_HTTP_ADDRESS)
 --------------------------------------------------------------------------------------
 Every call carries `X-Internal-Token` (DOCUMENTS_INTERNAL_TOKEN, or the token generated into
-`<CONSIGNATIONS_VAR_DIR>/documents.token`) and `X-Acting-Person: base64url(JSON person)`, which
-the documents service checks with the owner service as above; `X-Correlation-Id` is kept.
+`<CONSIGNATIONS_VAR_DIR>/documents.token`), `X-Acting-Person: base64url(JSON person)` and
+`X-Document-Grant` (the owner's grant, as above); `X-Correlation-Id` is kept.
 - `POST /internal/documents`, body = the file bytes (Content-Length required, at most 5 MB),
   `X-Document-Metadata: base64url(JSON {owner_service, owner_id, kind, page, document_date,
   file_name, declared_type})` → 201 `Document` (pending).
@@ -91,16 +104,24 @@ bytes were altered; nothing is served), 503.
 
 Events (topic exchange consignations.events, routing key documents.<type>, EV-2 envelope)
 ---------------------------------------------------------------------------------------
+Payload types: consignations_shared/contracts/payloads/documents.py. Each also carries
+`documents`: [DocumentState], the whole state of every document the change touched (the
+`Document` view without `details`, plus `revision`, growing with each change of that document,
+and `source_version` for generated PDFs), for the owners' read models (demandes keeps its
+requests' documents from them).
 - `document_uploaded` {document_id, lineage_id, version, owner_service, owner_id, kind, page,
-  document_date, content_type, size, sha256, replaces_document_id, uploaded_by}
+  document_date, content_type, size, sha256, replaces_document_id, uploaded_by} (+ the pending
+  versions the upload superseded, deleted)
 - `document_attached` {document_id, lineage_id, version, owner_service, owner_id, kind, page,
-  replaces_document_id, attached_by}
+  replaces_document_id, attached_by} (+ the version it replaced)
 - `document_reviewed` {document_id, lineage_id, version, owner_service, owner_id, kind,
   review_status, reason, reviewed_by}
+- `document_deleted` {document_id, lineage_id, version, owner_service, owner_id, kind, deleted_by}
 - `summary_generated` {document_id, demande_id, number, version, size, sha256, generated_by}
-- `payment_proof_issued` {document_id, demande_id, number, sens, size, sha256,
-  signer: {subject, certificate_sha256}, issued_by}
-No file name, no content and no entered data travel in events: ids, kinds, checksums, people ids.
+- `payment_proof_issued` {document_id, demande_id, number, owner_person_id, issued_at, sens, size,
+  sha256, signer: {subject, certificate_sha256}, issued_by}
+No content and no entered data travel in events: ids, kinds, checksums, people ids, and the
+display file names of the document states.
 """
 from __future__ import annotations
 

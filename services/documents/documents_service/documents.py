@@ -1,6 +1,8 @@
 """Uploaded documents: receive (DO-1), « Valider » (DO-2), replace and delete, review (DO-4),
-versions (DO-5), reads checked against their SHA-256 (DO-6). Every entry point asks the owner
-service first (contracts.py); file bytes arrive and leave through the internal HTTP API only.
+versions (DO-5), reads checked against their SHA-256 (DO-6). Every entry point checks the owner
+service's signed grant first (contracts.py, consignations_shared.grants); file bytes arrive and
+leave through the internal HTTP API only. Every change bumps the document's `revision` and its
+event carries the whole state of each document it touched (the owners' read models).
 """
 from __future__ import annotations
 
@@ -15,12 +17,13 @@ from sqlalchemy import select
 
 from consignations_shared.clock import as_utc
 from consignations_shared.contracts.payloads.documents import (
-    DocumentAttached, DocumentReviewed, DocumentUploaded,
+    DocumentAttached, DocumentDeleted, DocumentReviewed, DocumentState, DocumentUploaded,
 )
 from consignations_shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from consignations_shared.grants import check_owner
 
 from .context import DocumentsContext, acting_person
-from .contracts import OWNER_SERVICES, REVIEW_STATUSES
+from .contracts import REVIEW_STATUSES
 from .domain import kinds as kinds_rules
 from .domain.files import SNIFF_LENGTH, TYPES, detect_type, sanitize_file_name
 from .models import Document
@@ -76,6 +79,24 @@ def view(document: Document) -> dict[str, Any]:
     }
 
 
+def state(document: Document) -> dict[str, Any]:
+    """The whole state of a document as its events carry it (DocumentState): the view without the
+    validation details, with its revision and the request version a generated PDF was made from."""
+    shown = view(document)
+    shown.pop("details", None)
+    return {**shown, "revision": document.revision or 1, "source_version": document.source_version}
+
+
+def states(*documents: Document | None) -> list[DocumentState]:
+    return [DocumentState.model_validate(state(d)) for d in documents if d is not None]
+
+
+def touched(document: Document) -> Document:
+    """Every change of a row bumps its revision (read models keep the highest they saw)."""
+    document.revision = (document.revision or 1) + 1
+    return document
+
+
 def _event_base(document: Document) -> dict[str, Any]:
     return {"document_id": document.id, "lineage_id": document.lineage_id, "version": document.version,
             "owner_service": document.owner_service, "owner_id": document.owner_id, "kind": document.kind}
@@ -112,11 +133,10 @@ STAFF_DOCUMENT = ("Ce document a été déposé par le service des consignations
                   "mais ni le valider, ni le remplacer, ni le supprimer.")
 
 
-def _authorized(ctx: DocumentsContext, document_id, person: dict, action: str, *, lock: bool = False) -> Document:
+def _authorized(ctx: DocumentsContext, document_id, person: dict, action: str, grant, *,
+                lock: bool = False) -> Document:
     document = _load(ctx, document_id)
-    owner_service, owner_id = document.owner_service, document.owner_id
-    _end_transaction(ctx)
-    ctx.authorize(owner_service, owner_id, person, action)
+    ctx.authorize(document.owner_service, document.owner_id, person, action, grant, document_id=document.id)
     # Only the uploader's side changes a document (« Valider », replace, delete): an owner lets
     # gestionnaires write so they can join files to their messages (MS-6), which covers their
     # own uploads, never a client's document (theirs is to review); a client's right to write
@@ -129,18 +149,21 @@ def _authorized(ctx: DocumentsContext, document_id, person: dict, action: str, *
     return _load(ctx, document_id, lock=True) if lock else document
 
 
-def _owner(owner_service, owner_id) -> tuple[str, str]:
-    if owner_service not in OWNER_SERVICES:
-        raise ValidationFailed(None, {"owner_service": "Propriétaire inconnu (accounts ou demandes)."})
-    if not isinstance(owner_id, str) or not 0 < len(owner_id) <= 64:
-        raise ValidationFailed(None, {"owner_id": "Identifiant du propriétaire manquant."})
-    return owner_service, owner_id
+_owner = check_owner
 
 
-def list_documents(ctx: DocumentsContext, owner_service, owner_id, person, include_history=False) -> list[dict]:
+def document_owner(ctx: DocumentsContext, document_id) -> dict[str, str]:
+    """Whose document this is ({service, id}), so the gateway can ask that owner for a grant.
+    Only ids travel: nothing of the document is shown without the owner's grant."""
+    document = _load(ctx, document_id)
+    return {"service": document.owner_service, "id": document.owner_id}
+
+
+def list_documents(ctx: DocumentsContext, owner_service, owner_id, person, include_history=False,
+                   grant=None) -> list[dict]:
     person = acting_person(person)
     owner_service, owner_id = _owner(owner_service, owner_id)
-    ctx.authorize(owner_service, owner_id, person, "read")
+    ctx.authorize(owner_service, owner_id, person, "read", grant)
     statuses = (*CURRENT, "replaced") if include_history else CURRENT
     documents = ctx.session.execute(
         select(Document).where(Document.owner_service == owner_service, Document.owner_id == owner_id,
@@ -162,9 +185,27 @@ def documents_of_owner(ctx: DocumentsContext, owner_service, owner_id) -> list[d
     return [view(d) for d in documents]
 
 
-def get_document(ctx: DocumentsContext, document_id, person) -> dict:
+SNAPSHOT_LIMIT = 500
+
+
+def documents_snapshot(ctx: DocumentsContext, owner_service, after=None, limit=SNAPSHOT_LIMIT) -> dict:
+    """One page of the whole state of an owner service's documents (every status, by id), to
+    rebuild its read model: {"documents": [DocumentState], "next": the id to pass as `after`, or
+    None on the last page}. For the owner services only; never exposed by the gateway."""
+    owner_service = _owner(owner_service, "-")[0]
+    limit = max(1, min(int(limit or SNAPSHOT_LIMIT), SNAPSHOT_LIMIT))
+    query = select(Document).where(Document.owner_service == owner_service)
+    if after:
+        query = query.where(Document.id > str(after))
+    rows = ctx.session.execute(query.order_by(Document.id).limit(limit)).scalars().all()
+    page = [state(d) for d in rows]
+    ctx.session.commit()
+    return {"documents": page, "next": rows[-1].id if len(rows) == limit else None}
+
+
+def get_document(ctx: DocumentsContext, document_id, person, grant=None) -> dict:
     person = acting_person(person)
-    document = _authorized(ctx, document_id, person, "read")
+    document = _authorized(ctx, document_id, person, "read", grant)
     versions = ctx.session.execute(
         select(Document).where(Document.lineage_id == document.lineage_id, Document.status != "deleted")
         .order_by(Document.version)
@@ -257,17 +298,18 @@ def _new_document(ctx, *, owner_service, owner_id, kind, page, document_date, fi
         size=stored.size, sha256=stored.sha256, storage_backend=ctx.storage.backend, storage_key=stored.key,
         details=checked.get("details") or {}, uploaded_by=person["id"], uploaded_by_staff=person["is_staff"],
         uploaded_at=now, replaces_id=replaces_id,
+        revision=1,
     )
 
 
-def _save_upload(ctx: DocumentsContext, document: Document) -> dict:
+def _save_upload(ctx: DocumentsContext, document: Document, superseded: tuple[Document, ...] = ()) -> dict:
     ctx.session.add(document)
     ctx.outbox.publish(ctx.session, DocumentUploaded(
         **_event_base(document), page=document.page,
         document_date=document.document_date.isoformat() if document.document_date else None,
         content_type=document.content_type, size=document.size, sha256=document.sha256,
         replaces_document_id=document.replaces_id, uploaded_by=document.uploaded_by,
-    ))
+        documents=states(document, *superseded)))
     try:
         ctx.session.commit()
     except BaseException:
@@ -279,12 +321,12 @@ def _save_upload(ctx: DocumentsContext, document: Document) -> dict:
     return view(document)
 
 
-def upload(ctx: DocumentsContext, metadata: dict, person, stream: BinaryIO, length: int | None) -> dict:
+def upload(ctx: DocumentsContext, metadata: dict, person, stream: BinaryIO, length: int | None, grant=None) -> dict:
     """A new pending document (DO-1, DO-2). Rights and metadata are checked before the body is read."""
     person = acting_person(person)
     metadata = metadata if isinstance(metadata, dict) else {}
     owner_service, owner_id = _owner(metadata.get("owner_service"), metadata.get("owner_id"))
-    ctx.authorize(owner_service, owner_id, person, "write")
+    ctx.authorize(owner_service, owner_id, person, "write", grant)
     kind = kinds_rules.kind_of(metadata.get("kind"))
     page = kinds_rules.check_page(kind, metadata.get("page"))
     document_date = kinds_rules.check_date(kind, kinds_rules.parse_document_date(metadata.get("document_date")),
@@ -311,13 +353,14 @@ def _replaceable(document: Document) -> None:
         raise Conflict("Ce document a été jugé conforme : il ne peut plus être remplacé.")
 
 
-def replace(ctx: DocumentsContext, document_id, metadata: dict, person, stream: BinaryIO, length: int | None) -> dict:
+def replace(ctx: DocumentsContext, document_id, metadata: dict, person, stream: BinaryIO, length: int | None,
+            grant=None) -> dict:
     """A pending new version of a document (before submission, or the complement of DO-5).
     It takes the place of the current version at « Valider »; until then both exist, and a
     newer replacement supersedes a pending one."""
     person = acting_person(person)
     metadata = metadata if isinstance(metadata, dict) else {}
-    current = _authorized(ctx, document_id, person, "write")
+    current = _authorized(ctx, document_id, person, "write", grant)
     _replaceable(current)
     if current.status == "pending" and current.replaces_id:
         current = _load(ctx, current.replaces_id)  # replacing a pending replacement: same target
@@ -343,16 +386,18 @@ def replace(ctx: DocumentsContext, document_id, metadata: dict, person, stream: 
     latest = ctx.session.execute(
         select(Document).where(Document.lineage_id == current.lineage_id).order_by(Document.version.desc()).limit(1)
     ).scalar_one()
-    erased = []
+    erased, superseded = [], []
     if current.status == "pending" and not current.replaces_id:
         # Never attached: the new file simply takes its place (nothing to keep as history).
         erased.append(_erase(ctx, current, person, "deleted"))
+        superseded.append(current)
         replaces_id = None
     else:
         for stale in ctx.session.execute(
             select(Document).where(Document.replaces_id == current.id, Document.status == "pending")
         ).scalars():
             erased.append(_erase(ctx, stale, person, "deleted"))
+            superseded.append(stale)
         replaces_id = current.id
     document = _new_document(
         ctx, owner_service=current.owner_service, owner_id=current.owner_id, kind=kind, page=page,
@@ -361,16 +406,16 @@ def replace(ctx: DocumentsContext, document_id, metadata: dict, person, stream: 
         version=latest.version + 1, replaces_id=replaces_id)
     if replaces_id is None:
         current.replaced_by_id = document.id
-    result = _save_upload(ctx, document)
+    result = _save_upload(ctx, document, tuple(superseded))
     _drop_bytes(ctx, erased)
     return result
 
 
 # --- « Valider », delete, review --------------------------------------------------------------------
 
-def attach(ctx: DocumentsContext, document_id, person) -> dict:
+def attach(ctx: DocumentsContext, document_id, person, grant=None) -> dict:
     person = acting_person(person)
-    document = _authorized(ctx, document_id, person, "write", lock=True)
+    document = _authorized(ctx, document_id, person, "write", grant, lock=True)
     if document.status == "attached":
         return view(document)  # « Valider » twice is one « Valider »
     if document.status != "pending":
@@ -379,14 +424,18 @@ def attach(ctx: DocumentsContext, document_id, person) -> dict:
     kinds_rules.check_date(kind, document.document_date, ctx.clock.now())  # still < 3 months today
     now = ctx.clock.now()
     document.status, document.attached_at, document.attached_by = "attached", now, person["id"]
+    touched(document)
+    previous = None
     if document.replaces_id:
         previous = ctx.session.get(Document, document.replaces_id)
         if previous is not None and previous.status in CURRENT:
             previous.status, previous.replaced_at, previous.replaced_by_id = "replaced", now, document.id
+            touched(previous)
+        else:
+            previous = None
     ctx.outbox.publish(ctx.session, DocumentAttached(
         **_event_base(document), page=document.page, replaces_document_id=document.replaces_id,
-        attached_by=person["id"],
-    ))
+        attached_by=person["id"], documents=states(document, previous)))
     ctx.session.commit()
     return view(document)
 
@@ -395,6 +444,7 @@ def _erase(ctx: DocumentsContext, document: Document, person: dict, status: str)
     key = document.storage_key
     document.status, document.deleted_at, document.deleted_by = status, ctx.clock.now(), person["id"]
     document.storage_key = None
+    touched(document)
     return key
 
 
@@ -407,9 +457,9 @@ def _drop_bytes(ctx: DocumentsContext, keys) -> None:
                 log.warning("could not erase stored object %s: %s", key, exc)
 
 
-def delete(ctx: DocumentsContext, document_id, person) -> dict:
+def delete(ctx: DocumentsContext, document_id, person, grant=None) -> dict:
     person = acting_person(person)
-    document = _authorized(ctx, document_id, person, "write", lock=True)
+    document = _authorized(ctx, document_id, person, "write", grant, lock=True)
     if document.generated:
         raise Forbidden("Ce document est produit par le service des consignations : il ne peut pas être supprimé.")
     if document.status not in CURRENT:
@@ -418,17 +468,18 @@ def delete(ctx: DocumentsContext, document_id, person) -> dict:
         raise Conflict("Ce document a déjà été examiné par le service des consignations : il ne peut plus être "
                        "supprimé, seulement remplacé s'il est non conforme.")
     key = _erase(ctx, document, person, "deleted")
+    ctx.outbox.publish(ctx.session, DocumentDeleted(**_event_base(document), deleted_by=person["id"], documents=states(document)))
     ctx.session.commit()
     _drop_bytes(ctx, [key])
     return {"status": "deleted", "message": "Le document a été supprimé."}
 
 
-def review(ctx: DocumentsContext, document_id, person, status, reason=None) -> dict:
+def review(ctx: DocumentsContext, document_id, person, status, reason=None, grant=None) -> dict:
     """A gestionnaire's decision on one document (DO-4), shown to the client with its reason."""
     person = acting_person(person)
     if not person["is_staff"]:
         raise Forbidden("Seul un gestionnaire du service des consignations peut examiner un document.")
-    document = _authorized(ctx, document_id, person, "review", lock=True)
+    document = _authorized(ctx, document_id, person, "review", grant, lock=True)
     if status not in REVIEW_STATUSES:
         raise ValidationFailed(None, {"status": "Valeur attendue : « conforme » ou « non_conforme »."})
     if document.generated:
@@ -443,20 +494,20 @@ def review(ctx: DocumentsContext, document_id, person, status, reason=None) -> d
     document.review_status = status
     document.review_reason = reason if status == "non_conforme" else None
     document.reviewed_by, document.reviewed_at = person["id"], ctx.clock.now()
+    touched(document)
     ctx.outbox.publish(ctx.session, DocumentReviewed(
         **_event_base(document), review_status=status, reason=document.review_reason,
-        reviewed_by=person["id"],
-    ))
+        reviewed_by=person["id"], documents=states(document)))
     ctx.session.commit()
     return view(document)
 
 
 # --- reading the bytes (DO-6) ------------------------------------------------------------------------
 
-def open_content(ctx: DocumentsContext, document_id, person) -> tuple[dict, BinaryIO]:
+def open_content(ctx: DocumentsContext, document_id, person, grant=None) -> tuple[dict, BinaryIO]:
     """(view, verified stream) for a person the owner lets read; IntegrityFailure otherwise."""
     person = acting_person(person)
-    document = _authorized(ctx, document_id, person, "read")
+    document = _authorized(ctx, document_id, person, "read", grant)
     if not document.storage_key:
         raise NotFound("Le contenu de ce document n'est plus disponible.")
     try:

@@ -10,11 +10,12 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from consignations_shared.contracts.payloads.documents import PaymentProofIssued, SummaryGenerated
+from consignations_shared.contracts.payloads.demandes import RenderSummary
+from consignations_shared.contracts.payloads.documents import PaymentProofIssued, ProofSigner, SummaryGenerated
 from consignations_shared.errors import Conflict
 
 from .context import DocumentsContext, acting_person
-from .documents import view
+from .documents import states, view
 from .domain.snapshot import check_snapshot, proof_view, snapshot_digest, summary_view
 from .models import Document
 
@@ -67,7 +68,7 @@ def _generated_document(ctx, stored, *, snapshot, kind, file_name, key, person) 
         size=stored.size, sha256=stored.sha256, storage_backend=ctx.storage.backend, storage_key=stored.key,
         details={}, uploaded_by=person["id"], uploaded_by_staff=True, uploaded_at=now,
         attached_by=person["id"], attached_at=now,
-        generation_key=key, source_version=snapshot["version"],
+        generation_key=key, source_version=snapshot["version"], revision=1,
     )
 
 
@@ -95,10 +96,18 @@ def render_summary(ctx: DocumentsContext, snapshot, person) -> dict:
         ctx.outbox.publish(ctx.session, SummaryGenerated(
             document_id=document.id, demande_id=document.owner_id, number=snapshot.get("number"),
             version=snapshot["version"], size=document.size, sha256=document.sha256,
-            generated_by=person["id"],
-        ))
+            generated_by=person["id"], documents=states(document)))
         ctx.session.commit()
     return view(document)
+
+
+def render_asked_summary(ctx: DocumentsContext, envelope) -> None:
+    """The command demandes.render_summary (DO-7: the summary of each transmitted version, made
+    off the request path). Idempotent by its generation key: a redelivered or repeated command
+    finds the stored document and records nothing more. Raises while it cannot render (the
+    command is retried with back-off, then dead-lettered)."""
+    asked = RenderSummary.read(envelope)
+    render_summary(ctx, asked.snapshot, asked.person)
 
 
 def issue_payment_proof(ctx: DocumentsContext, snapshot, person) -> dict:
@@ -126,9 +135,9 @@ def issue_payment_proof(ctx: DocumentsContext, snapshot, person) -> dict:
             owner_person_id=(snapshot.get("owner") or {}).get("person_id"),
             issued_at=ctx.clock.now().isoformat(),
             sens=snapshot["sens"], size=document.size, sha256=document.sha256,
-            signer={"subject": ctx.signer.get("subject"), "certificate_sha256": ctx.signer.get("certificate_sha256")},
-            issued_by=person["id"],
-        ))
+            signer=ProofSigner(subject=ctx.signer.get("subject"),
+                               certificate_sha256=ctx.signer.get("certificate_sha256")),
+            issued_by=person["id"], documents=states(document)))
         ctx.session.commit()
     return view(document)
 

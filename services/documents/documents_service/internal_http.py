@@ -1,6 +1,7 @@
 """The documents service's internal HTTP API (contracts.py): the only way file bytes come in or
-go out. Callers prove themselves with X-Internal-Token and name the person they act for in
-X-Acting-Person, which every use case re-checks with the owner service."""
+go out. Callers prove themselves with X-Internal-Token, name the person they act for in
+X-Acting-Person and carry the owner service's signed grant in X-Document-Grant, which every
+use case verifies (consignations_shared.grants)."""
 from __future__ import annotations
 
 import base64
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 TOKEN_HEADER = "X-Internal-Token"
 PERSON_HEADER = "X-Acting-Person"
 METADATA_HEADER = "X-Document-Metadata"
+GRANT_HEADER = "X-Document-Grant"
 CORRELATION_HEADER = "X-Correlation-Id"
 _CORRELATION = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 UNEXPECTED = "Une erreur inattendue est survenue. Veuillez réessayer plus tard."
@@ -95,6 +97,10 @@ def metadata_of(request) -> dict:
     if not isinstance(metadata, dict):
         raise ValidationFailed("Les informations du document sont absentes ou illisibles.")
     return metadata
+
+
+def grant_of(request) -> str | None:
+    return request.headers.get(GRANT_HEADER) or None
 
 
 def body_length(request) -> int:

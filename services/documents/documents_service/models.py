@@ -76,6 +76,8 @@ class Document(Base):
     # Generated documents: what they were made from (DO-7 cache per request version, DO-8 once).
     generation_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     source_version: Mapped[int | None] = mapped_column(Integer)
+    # Grows with every change of this row: the owners' read models keep the highest they saw.
+    revision: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     @property
     def generated(self) -> bool:

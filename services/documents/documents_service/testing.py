@@ -1,6 +1,7 @@
 """Test and benchmark support (not used by the service): stub owner services implementing
-`authorize_document` with a simple rule, a stub identity that resolves bearer tokens, people,
-and a client of the internal HTTP API as the gateway calls it.
+`document_grant` with a simple rule (signing grants with the shared key, as the real owners do),
+a stub identity that resolves bearer tokens, people, and a client of the internal HTTP API as
+the gateway calls it (asking the owners for grants first).
 
 The rule: `acct-of-<person id>` (accounts) and `dem-of-<person id>` (demandes) belong to that
 person, who may read and write; gestionnaires (is_staff) may read and review anything.
@@ -10,7 +11,10 @@ import json
 
 import requests
 
-from consignations_shared.errors import Forbidden, Unauthenticated
+from consignations_shared import grants
+from consignations_shared.errors import DomainError, Forbidden, Unauthenticated
+from consignations_shared.grants import DocumentGrantKey
+from consignations_shared.providers import ServiceClock
 from consignations_shared.rpc import rpc
 
 
@@ -22,22 +26,42 @@ def rule(prefix, owner_id, person, action):
     raise Forbidden("Vous n'avez pas accès à ce document.")
 
 
-class StubAccounts:
-    """accounts' authorize_document, simplified: acct-of-<person id> is that person's account."""
+class _StubOwner:
+    prefix = ""
+    grant_key = DocumentGrantKey()
+    clock = ServiceClock()
+
+    @rpc
+    def document_grant(self, person, owner_id, action, document_id=None):
+        return grants.grant_for(self.grant_key, self.clock.now(), owner_service=self.name, owner_id=owner_id,
+                                person=person, action=action, document_id=document_id,
+                                rule=lambda: rule(self.prefix, owner_id, person, action))
+
+
+class StubAccounts(_StubOwner):
+    """accounts' document_grant, simplified: acct-of-<person id> is that person's account."""
 
     name = "accounts"
-
-    @rpc
-    def authorize_document(self, owner_id, person, action):
-        return rule("acct", owner_id, person, action)
+    prefix = "acct"
 
 
-class StubDemandes:
+class StubDemandes(_StubOwner):
     name = "demandes"
+    prefix = "dem"
 
-    @rpc
-    def authorize_document(self, owner_id, person, action):
-        return rule("dem", owner_id, person, action)
+
+def grant_for(rpc_proxy, person, action, *, document_id=None, owner=None):
+    """What the gateway does before a documents call: the owner of the document (asked of the
+    documents service), then that owner's grant; None when the owner refuses (the documents
+    service then refuses the call itself)."""
+    try:
+        if owner is None:
+            found = rpc_proxy.documents.document_owner(document_id)
+            owner = (found["service"], found["id"])
+        service, owner_id = owner
+        return getattr(rpc_proxy, service).document_grant(person, owner_id, action, document_id)["grant"]
+    except DomainError:
+        return None
 
 
 ALICE = {"id": "alice", "email": "alice@example.com", "profile": "PARTICULIER", "is_staff": False}
@@ -68,27 +92,46 @@ def encode(value) -> str:
 
 
 class Internal:
-    """The documents service's internal HTTP API, as the gateway calls it."""
+    """The documents service's internal HTTP API, as the gateway calls it: with the owner's
+    grant (signed here with the shared key by the stub rule; none when the rule refuses)."""
 
     def __init__(self, container):
+        settings = container.config["SERVICE_SETTINGS"]
         self.base = f"http://{container.config['WEB_SERVER_ADDRESS']}"
-        self.token = (container.config["SERVICE_SETTINGS"].var_dir / "documents.token").read_text().strip()
+        self.token = (settings.var_dir / "documents.token").read_text().strip()
+        self.grant_key = grants.grant_key(settings)
 
-    def headers(self, person, metadata=None, token=None):
+    def grant(self, owner_service, owner_id, person, action, document_id=None):
+        from datetime import datetime, timezone
+
+        prefix = "acct" if owner_service == "accounts" else "dem"
+        try:
+            rule(prefix, owner_id, person, action)
+        except Forbidden:
+            return None
+        return grants.issue(self.grant_key, owner_service=owner_service, owner_id=owner_id, person_id=person["id"],
+                            action=action, document_id=document_id, now=datetime.now(timezone.utc))
+
+    def headers(self, person, metadata=None, token=None, grant=None):
         headers = {"X-Internal-Token": self.token if token is None else token,
                    "X-Correlation-Id": "corr-documents-1"}
         if person is not None:
             headers["X-Acting-Person"] = encode(person)
         if metadata is not None:
             headers["X-Document-Metadata"] = encode(metadata)
+        if grant:
+            headers["X-Document-Grant"] = grant
         return headers
 
     def upload(self, data, person=ALICE, token=None, **metadata):
         meta = {"owner_service": "accounts", "owner_id": f"acct-of-{person['id']}", "kind": "RIB",
                 "file_name": "rib.pdf", **metadata}
+        grant = self.grant(meta["owner_service"], meta["owner_id"], person, "write") if person else None
         return requests.post(self.base + "/internal/documents", data=data, timeout=30,
-                             headers=self.headers(person, meta, token))
+                             headers=self.headers(person, meta, token, grant))
 
-    def content(self, document_id, person=ALICE, token=None):
+    def content(self, document_id, person=ALICE, token=None, owner=("accounts", "acct-of-alice")):
+        """`owner`: (service, id) of the document, whose grant is asked."""
+        grant = self.grant(*owner, person, "read", document_id) if person is not None else None
         return requests.get(f"{self.base}/internal/documents/{document_id}/content", timeout=30,
-                            headers=self.headers(person, token=token))
+                            headers=self.headers(person, token=token, grant=grant))

@@ -3,8 +3,9 @@ over RabbitMQ; contracts in documents_service/contracts.py).
 
 Uploads are streamed from the spooled multipart part (werkzeug keeps at most 500 KB of it in
 memory, the rest on disk) with a Content-Length, in 64 KB blocks; downloads are streamed back
-to the browser as they arrive. Every call carries the shared internal token, the acting person
-(the documents service re-checks it with the owner service) and the correlation id.
+to the browser as they arrive. Every call carries the shared internal token, the acting person,
+the owner service's signed grant for this call (X-Document-Grant, asked by the views; the
+documents service verifies it and calls no one) and the correlation id.
 """
 from __future__ import annotations
 
@@ -106,8 +107,11 @@ class DocumentsClient:
             self._token = token_from_file(Path(self.var_dir) / TOKEN_FILE)
         return self._token
 
-    def _headers(self, person: dict, correlation_id: str | None, metadata: dict | None = None) -> dict:
+    def _headers(self, person: dict, correlation_id: str | None, metadata: dict | None = None,
+                 grant: str | None = None) -> dict:
         headers = {"X-Internal-Token": self.token, "X-Acting-Person": _encode(person)}
+        if grant:
+            headers["X-Document-Grant"] = grant
         if correlation_id:
             headers["X-Correlation-Id"] = correlation_id
         if metadata is not None:
@@ -146,26 +150,28 @@ class DocumentsClient:
         raise error_class(message, fields, code) if code else error_class(message, fields)
 
     # -- calls ---------------------------------------------------------------------------------
-    def upload(self, metadata: dict, person: dict, stream, length: int, correlation_id: str | None = None) -> dict:
+    def upload(self, metadata: dict, person: dict, stream, length: int, correlation_id: str | None = None,
+               grant: str | None = None) -> dict:
         response = self._send(
             "POST", "/internal/documents", data=_Body(stream, length),
-            headers={**self._headers(person, correlation_id, metadata), "Content-Length": str(length),
+            headers={**self._headers(person, correlation_id, metadata, grant), "Content-Length": str(length),
                      "Content-Type": "application/octet-stream"})
         self._raise_for(response)
         return response.json()
 
     def replace(self, document_id: str, metadata: dict, person: dict, stream, length: int,
-                correlation_id: str | None = None) -> dict:
+                correlation_id: str | None = None, grant: str | None = None) -> dict:
         response = self._send(
             "POST", f"/internal/documents/{document_id}/versions", data=_Body(stream, length),
-            headers={**self._headers(person, correlation_id, metadata), "Content-Length": str(length),
+            headers={**self._headers(person, correlation_id, metadata, grant), "Content-Length": str(length),
                      "Content-Type": "application/octet-stream"})
         self._raise_for(response)
         return response.json()
 
-    def download(self, document_id: str, person: dict, correlation_id: str | None = None) -> requests.Response:
+    def download(self, document_id: str, person: dict, correlation_id: str | None = None,
+                 grant: str | None = None) -> requests.Response:
         """The streaming response (200); the caller closes it."""
         response = self._send("GET", f"/internal/documents/{document_id}/content", stream=True,
-                              headers=self._headers(person, correlation_id))
+                              headers=self._headers(person, correlation_id, grant=grant))
         self._raise_for(response)
         return response

@@ -67,4 +67,4 @@ def test_direct_rpc_with_another_accounts_ids_is_refused(services, rpc, amqp_uri
     with pytest.raises(NotFound):
         rpc.accounts.update_member(first, second["id"], {"last_name": "Pirate"})
     with pytest.raises(NotFound):
-        rpc.accounts.authorize_document(rpc.accounts.account_of_person(second["id"])["account_id"], first, "read")
+        rpc.accounts.document_grant(first, rpc.accounts.account_of_person(second["id"])["account_id"], "read")

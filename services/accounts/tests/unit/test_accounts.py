@@ -300,6 +300,25 @@ def test_document_access_rule(ctx):
     assert ctx.session.get(ClientAccount, account_id).status == "active"
 
 
+def test_the_document_grant_is_signed_for_what_the_rule_allows(ctx):
+    """document_grant: the rule decides; the grant names the account, person, action and document."""
+    from consignations_shared import grants
+
+    admin = finalised_company(ctx)
+    account_id = ctx.session.get(AccountMember, "admin-1").account_id
+    consult = invite(ctx, admin, "CONSULTATION", "lecture@acme.example.com")
+    key = b"accounts-unit-key"
+    token = members.document_grant(ctx, key, admin, account_id, "write", "doc-1")["grant"]
+    grants.verify(key, token, owner_service="accounts", owner_id=account_id, person_id=admin["id"], action="write",
+                  document_id="doc-1", now=ctx.clock.now())
+    with pytest.raises(Forbidden) as refused:
+        members.document_grant(ctx, key, consult, account_id, "write")
+    assert refused.value.message == "Votre profil ne permet pas cette action."
+    other = finalised_company(ctx, person_id="admin-2")
+    with pytest.raises(NotFound):
+        members.document_grant(ctx, key, other, account_id, "read")
+
+
 def test_colleagues_are_the_people_of_the_same_account_only(ctx):
     admin = finalised_company(ctx)
     user = invite(ctx, admin, "UTILISATEUR", "user@acme.example.com")

@@ -34,6 +34,10 @@ class StubDocuments:
         return [{"id": "rib-" + owner_id, "kind": "RIB", "status": "attached", "page": None, "review": None,
                  "generated": False, "file_name": "rib.pdf", "kind_label": "RIB"}]
 
+    @rpc_entrypoint
+    def documents_snapshot(self, owner_service, after=None, limit=500):
+        return {"documents": [], "next": None}  # demandes' read model starts empty
+
 
 def person(person_id):
     return acting(PEOPLE[person_id], "UTILISATEUR")

@@ -78,11 +78,31 @@ class AccountsReadModel:
 
 class FakeDocuments:
     """Stands in for the documents service: the documents of each request, as documents_of_owner
-    answers them, and the generated PDFs asked for."""
+    answers them, and the generated PDFs asked for. `publish()` does what its events do: the
+    read model of the requests' documents gets their current state (attach publishes)."""
 
-    def __init__(self):
+    def __init__(self, session=None):
         self.by_owner = {}
         self.rendered = []
+        self.session = session
+        self.revision = 0
+
+    def publish(self):
+        from demandes_service import request_documents
+
+        self.revision += 1
+        states = [{"lineage_id": d["id"], "version": 1, "content_type": "application/pdf", "size": 1, "sha256": "0",
+                   "uploaded_at": f"2025-10-15T09:00:{n:02d}+00:00", "uploaded_by": "someone", **d,
+                   "owner": {"service": "demandes", "id": owner_id}, "revision": self.revision}
+                  for owner_id, documents in self.by_owner.items() for n, d in enumerate(documents)]
+        gone = {d["id"] for d in states}
+        from demandes_service.models import RequestDocument
+
+        for row in self.session.query(RequestDocument).all():
+            if row.document_id not in gone:
+                states.append({**row.state, "status": "deleted", "revision": self.revision})
+        request_documents.apply_states(self.session, states)
+        self.session.commit()
 
     def attach(self, request_id, kind, page=None, status="attached", review=None, **extra):
         review = review or {"status": "pending", "reason": None}  # as the documents service answers
@@ -91,6 +111,8 @@ class FakeDocuments:
                     "generated": False, "replaced_by_document_id": None, "file_name": f"{kind.lower()}.pdf",
                     **extra}
         self.by_owner.setdefault(request_id, []).append(document)
+        if self.session is not None:
+            self.publish()
         return document
 
     def documents_of_owner(self, owner_service, owner_id):
@@ -121,8 +143,8 @@ def accounts(session):
 
 
 @pytest.fixture
-def documents():
-    return FakeDocuments()
+def documents(session):
+    return FakeDocuments(session)
 
 
 @pytest.fixture

@@ -278,6 +278,7 @@ def test_attachments_carry_their_file_names_both_ways(ctx, people, submitted, do
             ["rib.pdf"], ["attestation-banque.pdf"]]
     rib["status"] = "replaced"  # a newer version since: the id stays, the name is no longer known
     documents.by_owner[submitted["id"]].remove(rib)
+    documents.publish()  # its events reach the read model
     assert threads.staff_thread(ctx, AGENT, submitted["id"])[0]["attachment_files"][0]["file_name"] is None
     with pytest.raises(ValidationFailed):  # five at most
         threads.reply(ctx, people["alice"], submitted["id"], "Trop", None, [mine["id"]] * 6)

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from consignations_shared.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from consignations_shared.errors import Conflict, Forbidden, NotFound, ServiceUnavailable, ValidationFailed
 from consignations_shared.testing import outbox_bodies
 from demandes_service.domain import catalogue
 from demandes_service import board, document_rights, drafts, ownership, pdfs, submission
@@ -393,14 +393,50 @@ def test_unread_counts_per_request_and_in_total(ctx, documents, people, clock):
 
 # --- PDFs and documents' rights -------------------------------------------------------------------
 
+def outbox_commands(ctx, name):
+    from consignations_shared.events import command_routing_key
+
+    return [body["payload"] for body in outbox_bodies(ctx.session, command_routing_key("documents", name))]
+
+
+def with_summary_wait(seconds, call):
+    saved, pdfs.SUMMARY_WAIT = pdfs.SUMMARY_WAIT, seconds
+    try:
+        return call()
+    finally:
+        pdfs.SUMMARY_WAIT = saved
+
+
+def summary_generated(ctx, request_id, version, document_id="summary-1"):
+    """What the documents service's summary_generated event gives the read model."""
+    from demandes_service import request_documents
+
+    request_documents.apply_states(ctx.session, [{
+        "id": document_id, "lineage_id": document_id, "version": 1, "revision": 1,
+        "owner": {"service": "demandes", "id": request_id}, "kind": "SUMMARY", "kind_label": "Récapitulatif",
+        "status": "attached", "file_name": "recapitulatif.pdf", "content_type": "application/pdf", "size": 10,
+        "sha256": "0" * 64, "uploaded_at": "2025-10-15T09:00:00+00:00", "uploaded_by": "alice", "generated": True,
+        "source_version": version, "download_path": f"/api/documents/{document_id}/content"}])
+    ctx.session.commit()
+
+
 def test_summary_only_once_transmitted_with_a_full_snapshot(ctx, documents, people):
     draft = ready_draft(ctx, documents, people["alice"])
     with pytest.raises(Conflict):
         pdfs.summary_document(ctx, people["alice"], draft["id"])
     submission.submit(ctx, people["alice"], draft["id"])
-    pdfs.summary_document(ctx, people["admin"], draft["id"])
-    kind, snapshot = documents.rendered[-1]
-    assert kind == "summary" and snapshot["number"].startswith("1025") and snapshot["amount"] == "TOTAL"
+    [command] = outbox_commands(ctx, "render_summary")  # written with the submission (DO-7)
+    snapshot = command["snapshot"]
+    assert command["person"]["id"] == "alice" and snapshot["state"] == "SUBMITTED"
+    stored = ctx.session.get(Request, draft["id"])
+    assert snapshot["version"] == stored.version  # the transmitted version
+    assert documents.rendered == []  # nothing rendered on the request path
+    with pytest.raises(ServiceUnavailable) as racing:  # not rendered yet: a bounded wait, then 503
+        with_summary_wait(0, lambda: pdfs.summary_document(ctx, people["admin"], draft["id"]))
+    assert racing.value.message == pdfs.SUMMARY_BEING_PREPARED
+    summary_generated(ctx, draft["id"], snapshot["version"])
+    assert pdfs.summary_document(ctx, people["admin"], draft["id"])["id"] == "summary-1"
+    assert snapshot["number"].startswith("1025") and snapshot["amount"] == "TOTAL"
     assert snapshot["owner"]["name"] == "Alice Martin" and snapshot["owner"]["company_name"] == "ACME SAS"
     iban = next(f for f in snapshot["fields"] if f["kind"] == "iban")
     assert iban["value"] == IBAN.replace(" ", "")  # masked by the documents service when rendered

@@ -1,5 +1,6 @@
 """The documents service against the real broker and PostgreSQL, with stub owner services:
-bytes over its internal HTTP API only, metadata over RPC, rights always the owner's, events
+bytes over its internal HTTP API only, metadata over RPC, rights always the owner's (its signed
+grant, asked of the stub owner as the gateway does), events
 published after commit, files checked on every read, PDFs rendered off the hub."""
 import io
 import threading
@@ -13,7 +14,7 @@ from consignations_shared.events import EVENTS_EXCHANGE
 from documents_service import samples
 from documents_service.service import DocumentsService
 
-from documents_service.testing import AGENT, ALICE, BOB, Internal
+from documents_service.testing import AGENT, ALICE, BOB, Internal, grant_for
 
 
 @pytest.fixture
@@ -32,10 +33,13 @@ def test_upload_attach_review_download_with_events(documents, internal, rpc, spy
     assert reply.status_code == 201, reply.text
     document = reply.json()
     assert (document["status"], document["content_type"], document["file_name"]) == ("pending", "application/pdf", "relevé.pdf")
-    rpc.documents.attach_document(document["id"], ALICE)
-    reviewed = rpc.documents.review_document(document["id"], AGENT, "non_conforme", "Document illisible")
+    rpc.documents.attach_document(document["id"], ALICE, grant=grant_for(rpc, ALICE, "write", document_id=document["id"]))
+    reviewed = rpc.documents.review_document(document["id"], AGENT, "non_conforme", "Document illisible",
+                                             grant=grant_for(rpc, AGENT, "review", document_id=document["id"]))
     assert reviewed["review"]["reason"] == "Document illisible"
-    assert rpc.documents.list_documents("accounts", "acct-of-alice", ALICE)[0]["review"]["status"] == "non_conforme"
+    listed = rpc.documents.list_documents("accounts", "acct-of-alice", ALICE,
+                                          grant=grant_for(rpc, ALICE, "read", owner=("accounts", "acct-of-alice")))
+    assert listed[0]["review"]["status"] == "non_conforme"
     download = internal.content(document["id"])
     assert download.status_code == 200 and download.content == samples.pdf(2)
     assert download.headers["Content-Type"] == "application/pdf"
@@ -47,16 +51,22 @@ def test_upload_attach_review_download_with_events(documents, internal, rpc, spy
     assert all(e["source"] == "documents" for e in events)
     assert events[0]["correlation_id"] == "corr-documents-1"  # the caller's id, kept
     assert events[2]["payload"]["review_status"] == "non_conforme"
+    assert events[2]["payload"]["documents"][0]["review"]["reason"] == "Document illisible"
 
 
 def test_someone_elses_document_directly_over_rpc_and_http(documents, internal, rpc):
     document = internal.upload(samples.png()).json()
-    with pytest.raises(Forbidden):
+    with pytest.raises(Forbidden):  # the owner refuses Bob a grant
+        rpc.accounts.document_grant(BOB, "acct-of-alice", "read", document["id"])
+    alices = grant_for(rpc, ALICE, "read", document_id=document["id"])
+    with pytest.raises(Forbidden):  # without a grant, or with Alice's
         rpc.documents.get_document(document["id"], BOB)
+    with pytest.raises(Forbidden):
+        rpc.documents.get_document(document["id"], BOB, grant=alices)
     with pytest.raises(Forbidden):
         rpc.documents.list_documents("accounts", "acct-of-alice", BOB)
     with pytest.raises(Forbidden):
-        rpc.documents.delete_document(document["id"], BOB)
+        rpc.documents.delete_document(document["id"], BOB, grant=alices)
     refused = internal.content(document["id"], person=BOB)
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
     assert samples.png() not in refused.content
@@ -65,6 +75,8 @@ def test_someone_elses_document_directly_over_rpc_and_http(documents, internal, 
     assert internal.content(document["id"], person=None).status_code == 401
     assert internal.upload(samples.png(), person=BOB, owner_id="acct-of-alice").status_code == 403
     assert internal.content(document["id"], person=AGENT).status_code == 200  # gestionnaires read
+    with pytest.raises(NotFound):
+        rpc.documents.document_owner("00000000-0000-0000-0000-000000000000")
     with pytest.raises(NotFound):
         rpc.documents.get_document("00000000-0000-0000-0000-000000000000", ALICE)
 
@@ -98,22 +110,28 @@ def test_a_stored_file_modified_on_disk_is_reported_not_served(documents, intern
     reply = internal.content(document["id"])
     assert reply.status_code == 500 and reply.json()["error"]["code"] == "integrity_check_failed"
     assert bytes(data) not in reply.content and b"%PDF" not in reply.content
-    assert rpc.documents.get_document(document["id"], ALICE)["integrity"] == "altered"
+    assert rpc.documents.get_document(document["id"], ALICE, grant=grant_for(
+        rpc, ALICE, "read", document_id=document["id"]))["integrity"] == "altered"
 
 
 def test_replacement_keeps_versions(documents, internal, rpc):
     first = internal.upload(samples.pdf()).json()
-    rpc.documents.attach_document(first["id"], ALICE)
-    rpc.documents.review_document(first["id"], AGENT, "non_conforme", "Illisible")
+    rpc.documents.attach_document(first["id"], ALICE, grant=grant_for(rpc, ALICE, "write", document_id=first["id"]))
+    rpc.documents.review_document(first["id"], AGENT, "non_conforme", "Illisible",
+                                  grant=grant_for(rpc, AGENT, "review", document_id=first["id"]))
     replaced = requests.post(f"{internal.base}/internal/documents/{first['id']}/versions", data=samples.png(),
-                             headers=internal.headers(ALICE, {"file_name": "rib.png"}), timeout=30)
+                             headers=internal.headers(ALICE, {"file_name": "rib.png"}, grant=grant_for(
+                                 rpc, ALICE, "write", document_id=first["id"])), timeout=30)
     assert replaced.status_code == 201, replaced.text
-    rpc.documents.attach_document(replaced.json()["id"], ALICE)
-    versions = rpc.documents.get_document(first["id"], ALICE)["versions"]
+    rpc.documents.attach_document(replaced.json()["id"], ALICE,
+                                  grant=grant_for(rpc, ALICE, "write", document_id=replaced.json()["id"]))
+    versions = rpc.documents.get_document(first["id"], ALICE,
+                                          grant=grant_for(rpc, ALICE, "read", document_id=first["id"]))["versions"]
     assert [(v["version"], v["status"], v["content_type"]) for v in versions] == [
         (1, "replaced", "application/pdf"), (2, "attached", "image/png")]
     with pytest.raises(ValidationFailed):
-        rpc.documents.review_document(replaced.json()["id"], AGENT, "perhaps")
+        rpc.documents.review_document(replaced.json()["id"], AGENT, "perhaps",
+                                      grant=grant_for(rpc, AGENT, "review", document_id=replaced.json()["id"]))
 
 
 def test_summaries_and_proofs_render_off_the_hub(documents, rpc, amqp_uri):
@@ -148,12 +166,12 @@ def test_payment_proof_over_rpc_and_its_download(documents, internal, rpc, spy):
     proof = rpc.documents.issue_payment_proof(samples.snapshot(demande_id="dem-of-alice", state="VALIDATED"), ALICE)
     assert proof == rpc.documents.issue_payment_proof(
         samples.snapshot(demande_id="dem-of-alice", state="VALIDATED"), ALICE)
-    download = internal.content(proof["id"])
+    download = internal.content(proof["id"], owner=("demandes", "dem-of-alice"))
     assert download.status_code == 200 and download.content.startswith(b"%PDF")
     assert b"/ETSI.CAdES.detached" in download.content
-    assert internal.content(proof["id"], person=BOB).status_code == 403
+    assert internal.content(proof["id"], person=BOB, owner=("demandes", "dem-of-alice")).status_code == 403
     [event] = watcher.wait_for(1)
     assert event["payload"]["document_id"] == proof["id"] and "signer" in event["payload"]
     with pytest.raises(Forbidden):
-        rpc.documents.delete_document(proof["id"], ALICE)
+        rpc.documents.delete_document(proof["id"], ALICE, grant=grant_for(rpc, ALICE, "write", document_id=proof["id"]))
     assert io.BytesIO(download.content).read(5) == b"%PDF-"

@@ -8,15 +8,20 @@ import subprocess
 import pytest
 from pypdf import PdfReader
 
+from consignations_shared import grants
 from consignations_shared.errors import Conflict
 from documents_service import documents, generated, samples
 from documents_service.domain.snapshot import french_amount, mask_iban
+
+from .conftest import GRANT_KEY
 
 ALICE = {"id": "alice", "email": "alice@example.com", "profile": "PARTICULIER", "is_staff": False}
 
 
 def pdf_bytes(ctx, document):
-    _, stream = documents.open_content(ctx, document["id"], ALICE)
+    _, stream = documents.open_content(ctx, document["id"], ALICE, grants.issue(
+        GRANT_KEY, owner_service="demandes", owner_id=document["owner"]["id"], person_id="alice", action="read",
+        document_id=document["id"], now=ctx.clock.now()))
     return stream.read()
 
 
@@ -50,6 +55,21 @@ def test_summary_is_a_french_a4_pdf_with_the_iban_masked(ctx, events):
     assert reader.metadata.title == "Récapitulatif de la demande n° 102611000000042"
     [event] = events("summary_generated")
     assert event["document_id"] == summary["id"] and event["version"] == 1
+    [state] = event["documents"]
+    assert (state["id"], state["kind"], state["generated"], state["source_version"]) == (summary["id"], "SUMMARY", True, 1)
+
+
+def test_the_summary_command_renders_once(ctx, events):
+    """demandes.render_summary, consumed by the documents service: a repeated command renders nothing more."""
+    from consignations_shared.contracts.payloads.demandes import RenderSummary
+    from consignations_shared.events import new_envelope
+
+    command = RenderSummary(snapshot=samples.snapshot(demande_id="dem-of-alice"), person=ALICE)
+    envelope = new_envelope(RenderSummary.name, command.payload(), source="demandes", command=True)
+    generated.render_asked_summary(ctx, envelope)
+    generated.render_asked_summary(ctx, envelope)
+    [event] = events("summary_generated")
+    assert event["demande_id"] == "dem-of-alice" and event["generated_by"] == "alice"
 
 
 def test_summary_is_cached_per_request_version(ctx, events):

@@ -3,8 +3,14 @@
 Metadata goes over RPC to the documents service; file bytes never do: an upload is read from the
 multipart body into a spooled file (memory up to 500 KB, then disk), counting bytes as they
 arrive and stopping at 5 MB + 1 (413), then streamed to the documents service's internal HTTP
-API; a download is streamed back from it. The documents service checks every call with the
-owner service (the account's or the request's rule) for the person we act for.
+API; a download is streamed back from it.
+
+Rights are the owner service's (the account's or the request's rule): before each call, the
+gateway asks that owner for a short-lived signed grant (`<owner>.document_grant(person,
+owner_id, action, document_id)`; for a call on one document, the owner is first asked of the
+documents service with `document_owner`) and passes it along; the owner's refusal is the
+answer. The documents service verifies the grant and never calls the owners back (no RPC
+cycle, consignations_shared.grants).
 """
 from __future__ import annotations
 
@@ -15,9 +21,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
 from consignations_shared.errors import ValidationFailed
+from consignations_shared.grants import check_owner
 
 from ..auth import current_person, login_required, staff_required
 from ..documents_client import DocumentsClient, FileTooLarge
+from ..rpc_calls import documents as documents_rpc
 from ..rpc_calls import documents as documents_rpc
 from ..web import UNSTORABLE, UNSTORABLE_TEXT, MalformedBody, correlation_id, json_body
 
@@ -29,6 +37,19 @@ UPLOAD_FIELDS = ("owner_service", "owner_id", "kind", "page", "document_date")
 NO_FILE = "Aucun fichier n'a été joint (champ « file »)."
 ONE_FILE = "Un seul fichier par envoi."
 MULTIPART_ONLY = "Le fichier doit être envoyé en multipart/form-data (champ « file »)."
+
+
+def grant(person: dict, owner_service, owner_id, action: str, document_id: str | None = None) -> str:
+    """The owner's signed grant for `action` (its refusal, 403/404 in French, otherwise)."""
+    owner_service, owner_id = check_owner(owner_service, owner_id)
+    owner = {"accounts": accounts, "demandes": demandes}[owner_service]
+    return owner.document_grant(person, owner_id, action, document_id)["grant"]
+
+
+def grant_on(person: dict, document_id: str, action: str) -> str:
+    """The grant for `action` on one document, from the owner the documents service names."""
+    owner = documents_rpc.document_owner(document_id)
+    return grant(person, owner["service"], owner["id"], action, document_id)
 
 
 def client() -> DocumentsClient:
@@ -131,8 +152,9 @@ def upload():
     person = current_person()  # resolved (and CSRF checked) before a byte of the body is read
     form, upload_, length = _multipart_upload()
     try:
-        created = client().upload(_metadata(form, upload_, UPLOAD_FIELDS), person, upload_.stream, length,
-                                  correlation_id())
+        metadata = _metadata(form, upload_, UPLOAD_FIELDS)
+        allowed = grant(person, metadata["owner_service"], metadata["owner_id"], "write")
+        created = client().upload(metadata, person, upload_.stream, length, correlation_id(), allowed)
     finally:
         upload_.close()
     return jsonify(created), 201
@@ -143,19 +165,23 @@ def upload():
 def list_documents():
     owner_service, owner_id = request.args.get("owner_service"), request.args.get("owner_id")
     history = request.args.get("history", "").lower() in ("1", "true", "yes")
-    return jsonify(documents_rpc.list_documents(owner_service, owner_id, current_person(), history))
+    person = current_person()
+    allowed = grant(person, owner_service, owner_id, "read")
+    return jsonify(documents_rpc.list_documents(owner_service, owner_id, person, history, grant=allowed))
 
 
 @bp.get("/<document_id>")
 @login_required
 def get_document(document_id: str):
-    return jsonify(documents_rpc.get_document(document_id, current_person()))
+    person = current_person()
+    return jsonify(documents_rpc.get_document(document_id, person, grant=grant_on(person, document_id, "read")))
 
 
 @bp.post("/<document_id>/attach")
 @login_required
 def attach(document_id: str):
-    return jsonify(documents_rpc.attach_document(document_id, current_person()))
+    person = current_person()
+    return jsonify(documents_rpc.attach_document(document_id, person, grant=grant_on(person, document_id, "write")))
 
 
 @bp.post("/<document_id>/replace")
@@ -164,8 +190,9 @@ def replace(document_id: str):
     person = current_person()
     form, upload_, length = _multipart_upload()
     try:
+        allowed = grant_on(person, document_id, "write")
         created = client().replace(document_id, _metadata(form, upload_, ("page", "document_date")), person,
-                                   upload_.stream, length, correlation_id())
+                                   upload_.stream, length, correlation_id(), allowed)
     finally:
         upload_.close()
     return jsonify(created), 201
@@ -174,7 +201,8 @@ def replace(document_id: str):
 @bp.delete("/<document_id>")
 @login_required
 def delete(document_id: str):
-    return jsonify(documents_rpc.delete_document(document_id, current_person()))
+    person = current_person()
+    return jsonify(documents_rpc.delete_document(document_id, person, grant=grant_on(person, document_id, "write")))
 
 
 @bp.post("/<document_id>/review")
@@ -182,14 +210,16 @@ def delete(document_id: str):
 @staff_required
 def review(document_id: str):
     body = json_body()
-    return jsonify(documents_rpc.review_document(document_id, current_person(), body.get("status"),
-                             body.get("reason")))
+    person = current_person()
+    return jsonify(documents_rpc.review_document(document_id, person, body.get("status"), body.get("reason"),
+                             grant=grant_on(person, document_id, "review")))
 
 
 @bp.get("/<document_id>/content")
 @login_required
 def content(document_id: str):
-    upstream = client().download(document_id, current_person(), correlation_id())
+    person = current_person()
+    upstream = client().download(document_id, person, correlation_id(), grant_on(person, document_id, "read"))
 
     def chunks():
         try:

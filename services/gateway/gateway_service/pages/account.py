@@ -20,7 +20,10 @@ ACCEPTED_FILE_TYPES = ".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg
 
 
 def _account_documents(person: dict, account_id: str) -> list[dict]:
-    return documents_rpc.list_documents("accounts", account_id, person, False)
+    from ..api.documents import grant
+
+    return documents_rpc.list_documents("accounts", account_id, person, False,
+                grant=grant(person, "accounts", account_id, "read"))
 
 
 @bp.app_template_global()

@@ -58,7 +58,11 @@ def _board_query() -> dict:
 
 
 def _documents(person: dict, demande_id: str) -> list[dict]:
-    return documents_rpc.list_documents("demandes", demande_id, person, False)
+    """The wizard's documents, fresh from the documents service (just uploaded ones included)."""
+    from ..api.documents import grant
+
+    return documents_rpc.list_documents("demandes", demande_id, person, False,
+                grant=grant(person, "demandes", demande_id, "read"))
 
 
 @bp.app_template_global()
@@ -173,8 +177,8 @@ def request_detail(demande_id: str):
     """« Consulter le détail » (DM-8): data, state, history, documents (non conformes in red with
     their reason, replaced during a complement), and the thread with the reply box."""
     person, me = signed_in()
-    demande = demandes.detail(person, demande_id)
-    documents = [d for d in _documents(person, demande_id) if d["status"] == "attached"]
+    demande = demandes.detail(person, demande_id)  # its documents from demandes' read model
+    documents = [d for d in demande.get("documents", []) if d["status"] == "attached"]
     thread = None
     if demande["state"] != "DRAFT":
         thread = demandes.thread(person, demande_id)

@@ -1,6 +1,7 @@
 """Documents through the gateway, without broker nor documents service: the 5 MB limit counted
-while reading (413 in French, nothing forwarded), multipart only, one file, who may call what,
-and the download headers. The RPC pool and the documents client are stand-ins."""
+while reading (413 in French, nothing forwarded), multipart only, one file, who may call what
+(the owner's grant asked first and passed along), and the download headers. The RPC pool and the
+documents client are stand-ins."""
 import io
 
 import pytest
@@ -19,13 +20,20 @@ class FakeRpc:
         self.calls = []
         self.person = PERSON
         self.answer = {"ok": True}
+        self.grants = []
 
     def call(self, service, method, *args, correlation_id=None, **kwargs):
         if (service, method) == ("identity", "resolve_session"):
             return {"session_id": "s1", "csrf_hash": "-", "person": self.person}
-        self.calls.append((service, method, args))
         if isinstance(self.answer, BaseException):
             raise self.answer
+        if method == "document_owner":
+            return {"service": "accounts", "id": "acct-1"}
+        if method == "document_grant":
+            person, owner_id, action, document_id = args
+            self.grants.append((service, owner_id, person["id"], action, document_id))
+            return {"grant": f"grant-{service}-{owner_id}-{action}-{document_id}"}
+        self.calls.append((service, method, args, kwargs) if kwargs else (service, method, args))
         return self.answer
 
 
@@ -46,18 +54,19 @@ class FakeDocuments:
         self.uploads = []
         self.downloads = []
 
-    def upload(self, metadata, person, stream, length, correlation_id=None):
+    def upload(self, metadata, person, stream, length, correlation_id=None, grant=None):
         data = stream.read()
-        assert len(data) == length
+        assert len(data) == length and grant == "grant-accounts-acct-1-write-None"
         self.uploads.append((metadata, person, data, correlation_id))
         return {"id": "d1", "status": "pending"}
 
-    def replace(self, document_id, metadata, person, stream, length, correlation_id=None):
+    def replace(self, document_id, metadata, person, stream, length, correlation_id=None, grant=None):
+        assert grant == f"grant-accounts-acct-1-write-{document_id}"
         self.uploads.append((metadata, person, stream.read(), correlation_id))
         return {"id": "d2", "status": "pending", "replaces_document_id": document_id}
 
-    def download(self, document_id, person, correlation_id=None):
-        self.downloads.append((document_id, person))
+    def download(self, document_id, person, correlation_id=None, grant=None):
+        self.downloads.append((document_id, person, grant))
         upstream = FakeUpstream(b"%PDF-1.7 bytes", {
             "Content-Type": "application/pdf", "Content-Length": "14",
             "Content-Disposition": "attachment; filename=\"rib.pdf\"", "X-Document-Sha256": "ab" * 32})
@@ -167,24 +176,35 @@ def test_download_is_an_attachment_with_the_checked_type(client, docs):
     assert reply.headers["Content-Disposition"] == "attachment; filename=\"rib.pdf\""
     assert reply.headers["X-Content-Type-Options"] == "nosniff"
     assert "default-src 'self'" in reply.headers["Content-Security-Policy"]
-    assert docs.downloads == [("d1", PERSON)] and docs.last.closed
+    assert docs.downloads == [("d1", PERSON, "grant-accounts-acct-1-read-d1")] and docs.last.closed
 
 
-def test_metadata_calls_carry_the_acting_person(client, rpc):
+def test_metadata_calls_carry_the_acting_person_and_the_owners_grant(client, rpc):
     client.get("/api/documents?owner_service=accounts&owner_id=acct-1&history=1", headers=AUTH)
     client.post("/api/documents/d1/attach", headers=AUTH)
     client.delete("/api/documents/d1", headers=AUTH)
-    assert [(m, a) for _, m, a in rpc.calls] == [
-        ("list_documents", ("accounts", "acct-1", PERSON, True)),
-        ("attach_document", ("d1", PERSON)), ("delete_document", ("d1", PERSON))]
+    assert [(m, a, k) for _, m, a, k in rpc.calls] == [
+        ("list_documents", ("accounts", "acct-1", PERSON, True), {"grant": "grant-accounts-acct-1-read-None"}),
+        ("attach_document", ("d1", PERSON), {"grant": "grant-accounts-acct-1-write-d1"}),
+        ("delete_document", ("d1", PERSON), {"grant": "grant-accounts-acct-1-write-d1"})]
+    assert rpc.grants == [("accounts", "acct-1", "alice", "read", None), ("accounts", "acct-1", "alice", "write", "d1"),
+                          ("accounts", "acct-1", "alice", "write", "d1")]
+
+
+def test_an_unknown_owner_is_refused_before_anyone_is_asked(client, rpc):
+    reply = client.get("/api/documents?owner_service=identity&owner_id=x", headers=AUTH)
+    assert reply.status_code == 422
+    assert reply.get_json()["error"]["fields"] == {"owner_service": "Propriétaire inconnu (accounts ou demandes)."}
+    assert rpc.grants == [] and rpc.calls == []
 
 
 def test_only_gestionnaires_review(client, rpc):
     refused = client.post("/api/documents/d1/review", json={"status": "conforme"}, headers=AUTH)
-    assert refused.status_code == 403 and rpc.calls == []
+    assert refused.status_code == 403 and rpc.calls == [] and rpc.grants == []
     rpc.person = AGENT
     client.post("/api/documents/d1/review", json={"status": "non_conforme", "reason": "Illisible"}, headers=AUTH)
-    assert rpc.calls == [("documents", "review_document", ("d1", AGENT, "non_conforme", "Illisible"))]
+    assert rpc.calls == [("documents", "review_document", ("d1", AGENT, "non_conforme", "Illisible"),
+                          {"grant": "grant-accounts-acct-1-review-d1"})]
 
 
 def test_refusals_of_the_documents_service_keep_their_status(client, rpc):

@@ -110,6 +110,7 @@ class FakeServices:
                       "contact_email": None, "notification_email": "a@acme.fr", "siret": "73282932000074",
                       "siren": "732829320", "country": "FR", "structure_type": "AUTRES"},
             "list_documents": WIZARD["documents"]["attached"],
+            "document_grant": {"grant": "signed-by-the-owner"},
             "new_captcha": {"captcha_id": "c-1", "image_png_base64": "iVBORw0KGgo="},
             "unread_total": {"unread": 3}, "board": BOARD, "procedure": PROCEDURE, "detail": DEMANDE,
             "document_kinds": [{"code": "RIB", "pages": [], "requires_date": False},
@@ -371,8 +372,8 @@ def test_step_four_gives_the_number_and_the_summary(signed_in, services):
 
 
 def test_detail_shows_documents_in_red_with_replace_and_the_thread(signed_in, services):
-    services.answers["detail"] = SUBMITTED
-    services.answers["list_documents"] = [RIB]
+    services.answers["detail"] = {**SUBMITTED, "documents": [RIB]}  # demandes' read model of its documents
+    services.answers["list_documents"] = ValueError("the detail does not ask the documents service")
     html = _checked(signed_in.get("/demandes/d-2"))
     assert 'class="non-conforme"' in html and "Document non conforme : RIB illisible" in html
     assert 'data-owner-service="demandes" data-owner-id="d-2" data-kind="RIB" data-replace="doc-1"' in html
