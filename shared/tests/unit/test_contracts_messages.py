@@ -106,7 +106,7 @@ def test_asyncapi_document_is_generated_from_the_registry_and_not_stale():
         assert document["channels"][key]["address"] == cls.routing_key()
         schema = messages[key]["payload"]["allOf"][1]["properties"]
         assert schema["type"] == {"const": cls.name} and schema["version"] == {"const": cls.message_version}
-        assert set(schema["payload"]["properties"]) == set(cls.model_fields)
+        assert set(schema["payload"]["properties"]) == {f.alias or n for n, f in cls.model_fields.items()}
     assert len(messages) == len(EVENTS)
 
 

@@ -313,7 +313,7 @@ def test_the_document_grant_is_signed_for_what_the_rule_allows(ctx):
                   document_id="doc-1", now=ctx.clock.now())
     with pytest.raises(Forbidden) as refused:
         members.document_grant(ctx, key, consult, account_id, "write")
-    assert refused.value.message == "Votre profil ne permet pas cette action."
+    assert refused.value.message == "Les documents du compte client sont réservés à ses administrateurs."
     other = finalised_company(ctx, person_id="admin-2")
     with pytest.raises(NotFound):
         members.document_grant(ctx, key, other, account_id, "read")

@@ -25,7 +25,7 @@ from consignations_shared.grants import check_owner
 
 from ..auth import current_person, login_required, staff_required
 from ..documents_client import DocumentsClient, FileTooLarge
-from ..rpc_calls import documents as documents_rpc
+from ..rpc_calls import accounts, demandes
 from ..rpc_calls import documents as documents_rpc
 from ..web import UNSTORABLE, UNSTORABLE_TEXT, MalformedBody, correlation_id, json_body
 

@@ -49,7 +49,10 @@ class AccountsInterface(ServiceInterface, Protocol):
     def decide_deletion(self, person: PersonWire, person_id: str, accept: bool | None) -> Json: ...
 
     # --- for the documents service (AC-9) -----------------------------------------------------------
-    def authorize_document(self, owner_id: str, person: PersonWire, action: str) -> bool: ...
+    def document_grant(self, person: PersonWire, owner_id: str, action: str, document_id: str | None = None) -> Json:
+        """For the gateway, before a documents call: {grant} signed for what the owner's rule allows
+        (consignations_shared.grants), or the rule's refusal."""
+        ...
 
 
 

@@ -179,9 +179,10 @@ class PaymentProofIssued(_Touched):
     demande_id: str
     number: str | None = None
     owner_person_id: str | None = None
-    issued_at: str
-    sens: Literal["C", "D"]
-    size: int
-    sha256: str
-    signer: ProofSigner
-    issued_by: str
+    # What the notifier does not need may be absent for a consumer (the producer always sends it).
+    issued_at: str | None = None
+    sens: Literal["C", "D"] | None = None
+    size: int | None = None
+    sha256: str | None = None
+    signer: ProofSigner | None = None
+    issued_by: str | None = None
