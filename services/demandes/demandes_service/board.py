@@ -215,6 +215,11 @@ def board(ctx: DemandesContext, person: Any, raw_query: Any) -> dict[str, Any]:
         "order": "desc" if query.descending else "asc", "filters": {k: (v.isoformat() if isinstance(v, date) else v)
                                                                      for k, v in f.items()},
         "unread_total": unread_total,
+        # An administrator sees every request of the account: the people they can filter by owner.
+        "owners": [{"person_id": pid, "name": name_of(people, pid) or p.get("email") or ""}
+                   for pid, p in people.items()
+                   if p.get("profile") in ("ADMINISTRATEUR", "UTILISATEUR") and p.get("status") != "deleted"]
+        if who.is_admin else [],
     }
 
 

@@ -54,9 +54,23 @@ def safe_next(value: str | None, default: str = "/espace") -> str:
 
 
 def signed_in() -> tuple[dict, dict]:
-    """(person from the session, « Mon profil » from the accounts service) or Unauthenticated."""
+    """(person from the session, « Mon profil » from the accounts service) or Unauthenticated:
+    for the pages of the account itself, whose data the accounts service owns."""
     person = current_person()
     return person, accounts.my_profile(person)
+
+
+def signed_in_member() -> tuple[dict, dict]:
+    """(person, me) for the pages of requests, from the session alone: the person and their
+    membership of a client account, as identity's read model of accounts' events resolved them,
+    so these pages never wait on the accounts service (issue 15). Someone who is in no account
+    yet gets the accounts service's own answer (the « compte en cours de création » page)."""
+    person = current_person()
+    membership = person.get("membership")
+    if not membership:
+        return signed_in()
+    return person, {"person_id": person["id"], "email": person.get("email"), "first_name": person.get("first_name"),
+                    "last_name": person.get("last_name"), **membership}
 
 
 @bp.errorhandler(DomainError)

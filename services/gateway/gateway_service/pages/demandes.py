@@ -15,9 +15,9 @@ from flask import abort, redirect, request, url_for
 
 from consignations_shared.errors import DomainError
 
-from ..rpc_calls import accounts, demandes, documents as documents_rpc
+from ..rpc_calls import demandes, documents as documents_rpc
 from . import bp
-from .common import render, signed_in
+from .common import render, signed_in_member
 
 PARIS = ZoneInfo("Europe/Paris")
 TABS = ("DRAFTS", "TRANSMITTED", "VALIDATED", "REJECTED")
@@ -75,7 +75,7 @@ def board_url(query: dict, **changes) -> str:
 @bp.get("/suivi")
 def board():
     """« Mon suivi »: one tab, sorted, filtered and paginated by the service (DM-7)."""
-    person, me = signed_in()
+    person, me = signed_in_member()
     query = _board_query()
     problem = None
     try:
@@ -87,10 +87,7 @@ def board():
         query = {"tab": query["tab"]}
         tab = demandes.board(person, query)
     procedures = demandes.procedures(person)
-    owners = []  # an administrator sees every request of the account: filter by owner
-    if me["profile"] == "ADMINISTRATEUR":
-        owners = [(m["person_id"], f'{m.get("first_name") or ""} {m.get("last_name") or ""}'.strip() or m["email"])
-                  for m in accounts.list_members(person) if m.get("profile") in ("ADMINISTRATEUR", "UTILISATEUR")]
+    owners = [(o["person_id"], o["name"]) for o in tab.get("owners", [])]  # administrators filter by owner
     return render("suivi.html", person=person, me=me, tab=tab, query=query, problem=problem,
                   sorts=BOARD_SORTS, can_create=me["profile"] != "CONSULTATION",
                   states=[(state["code"], state["label"]) for state in tab.get("states", [])], procedures=procedures,
@@ -102,7 +99,7 @@ def board():
 def new_request():
     """« Créer une demande »: the procedure chosen, what it needs, then « Commencer » posts
     POST /api/demandes and opens step 1 of the new draft."""
-    person, me = signed_in()
+    person, me = signed_in_member()
     procedures = demandes.procedures(person)
     code = request.args.get("procedure", "")
     chosen = next((p for p in procedures if p["code"] == code), None)
@@ -152,7 +149,7 @@ def request_step(demande_id: str, number: int):
     """The wizard (DM-2): steps 1 to 3 of a draft, step 4 once transmitted."""
     if number not in (1, 2, 3, 4):
         abort(404)
-    person, me = signed_in()
+    person, me = signed_in_member()
     demande = demandes.detail(person, demande_id)
     if demande["state"] != "DRAFT":
         if number != 4:
@@ -176,7 +173,7 @@ def request_step(demande_id: str, number: int):
 def request_detail(demande_id: str):
     """« Consulter le détail » (DM-8): data, state, history, documents (non conformes in red with
     their reason, replaced during a complement), and the thread with the reply box."""
-    person, me = signed_in()
+    person, me = signed_in_member()
     demande = demandes.detail(person, demande_id)  # its documents from demandes' read model
     documents = [d for d in demande.get("documents", []) if d["status"] == "attached"]
     thread = None

@@ -75,7 +75,8 @@ BOARD = {"tab": "DRAFTS", "tab_label": "Demandes brouillons", "date_label": "Dat
                     "unread_messages": 2, "step": 2,
                     "actions": ["detail", "resume", "duplicate", "delete", "summary", "proof", "reassign", "complete"]}],
          "total": 41, "page": 1, "per_page": 20, "pages": 3, "sort": "date", "order": "desc", "filters": {},
-         "unread_total": 3}
+         "unread_total": 3,
+         "owners": [{"person_id": "p-1", "name": "Claire Dupont"}, {"person_id": "p-2", "name": "Chloé Martin"}]}
 THREAD = {"demande_id": "d-2", "number": "102611000000001", "can_reply": True, "can_attach": True,
           "max_attachments": 5, "messages": [
     {"id": "m-1", "author_role": "GESTIONNAIRE", "author": "Service des consignations", "subject_code": "FREE",
@@ -451,7 +452,25 @@ def test_administrators_filter_by_owner_and_consultation_only_reads(signed_in, s
     assert '<option value="p-2" selected>Chloé Martin</option>' in html
     assert [a[1] for _, m, a in services.calls if m == "board"][-1] == {"tab": "DRAFTS", "owner_person_id": "p-2"}
     services.answers["my_profile"] = {**ME, "profile": "CONSULTATION"}
-    services.answers["board"] = {**BOARD, "items": [{**BOARD["items"][0], "actions": ["detail", "summary"]}]}
+    services.answers["board"] = {**BOARD, "owners": [], "items": [{**BOARD["items"][0], "actions": ["detail", "summary"]}]}
     html = _checked(signed_in.get("/suivi"))
     assert "Créer une demande" not in html and 'id="filtre-owner-person-id"' not in html
     assert "Détail<span" in html and "Dupliquer<span" not in html and "Supprimer<span" not in html
+
+
+def test_pages_of_requests_need_only_the_session_and_the_demandes_service(signed_in, services):
+    """Issue 15: with the membership identity resolved in the session, « Mon suivi », a new request,
+    the wizard and the detail ask neither accounts (names, profile, owners come from the session and
+    demandes' read models) nor, for the detail, documents."""
+    membership = {"account_id": "acc-1", "account_kind": "ENTREPRISE", "profile": "ADMINISTRATEUR",
+                  "can_submit": True, "account_status": "active", "company_name": "ACME SAS"}
+    services.answers["resolve_session"] = {"session_id": "s-1", "csrf_hash": "x",
+                                           "person": {**PERSON, "membership": membership}}
+    services.calls.clear()
+    html = _checked(signed_in.get("/suivi?owner_person_id=p-2"))
+    assert '<option value="p-2" selected>Chloé Martin</option>' in html
+    _checked(signed_in.get("/demandes/nouvelle?procedure=SAISIE_IMMO_D"))
+    _checked(signed_in.get("/demandes/d-1/etape/1"))
+    _checked(signed_in.get("/demandes/d-2"))
+    asked = {service for service, _, _ in services.calls}
+    assert asked <= {"identity", "demandes"}, sorted(services.calls)
