@@ -1,0 +1,206 @@
+"""Mutation score of the business rules (issue 21): mutmut over every service's pure ``domain/``
+package and the shared form validation, one table, then the surviving mutants.
+
+    bench/mutation [--only demandes,identity,...] [--keep DIR [--again]] [--report DIR] [--show]
+    .venv/bin/python bench/mutation.py [same options]
+
+For each target a temporary folder receives a copy of the package and of the unit tests that run
+it (the service's ``tests/unit``; for the shared validation, its own unit tests), a
+``pyproject.toml`` with a ``[tool.mutmut]`` section restricted to the rules' files, and mutmut
+runs there with ONE child process under ``nice -n 15`` (the machine is shared). mutmut imports
+the mutated copy from its ``mutants/`` folder ahead of the editable install. Nothing is asserted:
+the script prints figures; it is not part of the test command.
+
+Not mutated (the same for every target, see bench/README.md): lines that only hold a
+person-facing message — a string constant whose name is in capitals (``EMAIL_INVALID = "..."``)
+or a string literal alone on its line inside a message — and docstrings (mutmut leaves those
+alone itself). Messages are product behaviour, but their wording is checked where it matters by
+the tests that assert them; a mutant that appends ``XX`` to every French sentence tells nothing
+about the rules.
+
+Score = (killed + timeout) / (mutants - skipped), as mutmut computes it.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PYTHON = ROOT / ".venv" / "bin" / "python"
+
+# Lines holding only a message: `NAME = "..."` / `NAME = (` constants in capitals, and string
+# literals alone on their line (the continuation lines of a long message). Python regexes
+# matched against each source line by mutmut (`do_not_mutate_patterns`).
+MESSAGE_LINES = [
+    r'^\s*[A-Z][A-Z0-9_]*\s*=\s*f?"[^"]*\s[^"]*"\s*$',
+    r'^\s*[A-Z][A-Z0-9_]*\s*=\s*\(\s*$',
+    r'^\s*f?"[^"]*\s[^"]*"\s*\)?,?\s*$',
+]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str  # the table's "module" column
+    root: Path  # the folder that holds the package (a service's folder, shared/)
+    package: str  # the package copied (and put on sys.path by mutmut)
+    mutate: tuple[str, ...]  # mutmut's only_mutate globs, relative to the temporary folder
+    tests: tuple[str, ...]  # test files or folders copied, relative to root
+
+
+def targets() -> list[Target]:
+    found = []
+    for domain in sorted(ROOT.glob("services/*/*_service/domain")):
+        service_dir = domain.parents[1]
+        package = domain.parent.name
+        found.append(Target(name=f"{package}.domain", root=service_dir, package=package,
+                            mutate=(f"{package}/domain/*",), tests=("tests/unit",)))
+    found.append(Target(name="consignations_shared.validation", root=ROOT / "shared",
+                        package="consignations_shared", mutate=("consignations_shared/validation.py",),
+                        tests=("tests/unit/test_validation.py", "tests/unit/test_errors_and_config.py")))
+    return found
+
+
+def pyproject(target: Target) -> str:
+    def toml_list(items) -> str:
+        return "[" + ", ".join(json.dumps(i) for i in items) + "]"
+
+    return "\n".join([
+        "[tool.mutmut]",
+        f"source_paths = {toml_list([target.package + '/'])}",
+        f"only_mutate = {toml_list(target.mutate)}",
+        f"pytest_add_cli_args_test_selection = {toml_list(['tests/unit'])}",
+        f"pytest_add_cli_args = {toml_list(['-p', 'no:cacheprovider', '-p', 'no:schemathesis', '-p', 'no:anyio', '-p', 'no:hypothesispytest', '-q'])}",
+        f"do_not_mutate_patterns = {toml_list(MESSAGE_LINES)}",
+        "use_git_change_detection = false",
+        "",
+        "[tool.pytest.ini_options]",
+        'addopts = "--import-mode=importlib"',
+        "filterwarnings = [\"ignore::DeprecationWarning\"]",
+        "",
+    ])
+
+
+def prepare(target: Target, folder: Path) -> None:
+    shutil.copytree(target.root / target.package, folder / target.package,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    for item in target.tests:
+        source, destination = target.root / item, folder / item
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_dir():
+            shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, destination)
+    (folder / "pyproject.toml").write_text(pyproject(target), encoding="utf-8")
+
+
+def mutmut(folder: Path, *args: str, capture: bool = False) -> subprocess.CompletedProcess:
+    command = ["nice", "-n", "15", str(PYTHON), "-m", "mutmut", *args]
+    return subprocess.run(command, cwd=folder, text=True, check=False,
+                          stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
+                          stderr=subprocess.STDOUT if capture else subprocess.DEVNULL)
+
+
+STATUS = {1: "killed", 3: "killed", 0: "survived", 36: "timeout", -24: "timeout", 24: "timeout",
+          152: "timeout", 255: "timeout", 34: "skipped", 5: "no tests", 33: "no tests"}
+
+
+def results(folder: Path) -> dict[str, str]:
+    """mutant name -> status, read from mutmut's .meta files (what `mutmut results --all` prints)."""
+    statuses = {}
+    for meta in sorted((folder / "mutants").rglob("*.py.meta")):
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        for name, code in data.get("exit_code_by_key", {}).items():
+            statuses[name] = "not checked" if code is None else STATUS.get(code, "suspicious")
+    return statuses
+
+
+def summarise(folder: Path, show: bool) -> dict:
+    statuses = results(folder)
+    survivors = sorted(n for n, s in statuses.items() if s not in ("killed", "timeout", "skipped"))
+    diffs = {name: mutmut(folder, "show", name, capture=True).stdout.strip() for name in survivors} if show else {}
+    counts = {s: sum(1 for v in statuses.values() if v == s) for s in set(statuses.values())}
+    total = len(statuses)
+    tested = total - counts.get("skipped", 0)
+    killed = counts.get("killed", 0) + counts.get("timeout", 0)
+    return {"mutants": total, "killed": counts.get("killed", 0), "survived": tested - killed,
+            "timeout": counts.get("timeout", 0), "score": 100.0 * killed / tested if tested else 0.0,
+            "survivors": survivors, "statuses": statuses, "diffs": diffs, "seconds": 0.0}
+
+
+def run_target(target: Target, keep: Path | None, show: bool, again: bool = False) -> dict:
+    folder = Path(tempfile.mkdtemp(prefix=f"mutation-{target.package}-")) if keep is None else keep / target.name
+    started = time.monotonic()
+    if again and (folder / "mutants").is_dir():
+        # The kept run's survivors only, against this checkout's tests (mutmut collects the new
+        # tests' coverage again); the mutants it already killed are not run again.
+        survivors = summarise(folder, False)["survivors"]
+        for item in (target.package, "tests"):
+            shutil.rmtree(folder / item)
+        prepare(target, folder)
+        if survivors:
+            mutmut(folder, "run", "--max-children", "1", *survivors, capture=True)
+        return {**summarise(folder, show), "module": target.name, "seconds": time.monotonic() - started}
+    if keep is not None and folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        prepare(target, folder)
+        run = mutmut(folder, "run", "--max-children", "1", capture=True)
+        if not results(folder):
+            print(f"{target.name}: mutmut produced no results (exit {run.returncode})\n{run.stdout[-3000:]}",
+                  file=sys.stderr)
+        return {**summarise(folder, show), "module": target.name, "seconds": time.monotonic() - started}
+    finally:
+        if keep is None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default="", help="comma-separated parts of module names (demandes,identity,validation...)")
+    parser.add_argument("--keep", type=Path, help="run in DIR/<module> and keep it (mutmut browse/show there)")
+    parser.add_argument("--show", action="store_true", help="print the diff of every surviving mutant")
+    parser.add_argument("--again", action="store_true",
+                        help="with --keep: run only the survivors of the kept run again, with this checkout's tests")
+    parser.add_argument("--report", type=Path, help="run nothing: the table of the folders kept in DIR by --keep")
+    args = parser.parse_args()
+    wanted = [w for w in args.only.split(",") if w]
+    chosen = targets() if not wanted else [t for w in wanted for t in targets() if w in t.name]
+    rows = []
+    for target in dict.fromkeys(chosen):  # in the order of --only
+        if args.report:
+            rows.append(summarise(args.report.resolve() / target.name, args.show))
+            rows[-1]["module"] = target.name
+            continue
+        print(f"mutating {target.name} ...", file=sys.stderr, flush=True)
+        rows.append(run_target(target, args.keep.resolve() if args.keep else None, args.show, args.again))
+        row = rows[-1]
+        print(f"  {row['mutants']} mutants, {row['score']:.1f} % killed, {row['seconds']:.0f} s", file=sys.stderr, flush=True)
+
+    header = f"{'module':<34} {'mutants':>8} {'killed':>7} {'survived':>9} {'timeout':>8} {'score':>7}"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        print(f"{row['module']:<34} {row['mutants']:>8} {row['killed']:>7} {row['survived']:>9} "
+              f"{row['timeout']:>8} {row['score']:>6.1f}%")
+    for row in rows:
+        if not row["survivors"]:
+            continue
+        print(f"\nSurviving mutants of {row['module']} ({len(row['survivors'])}):")
+        for name in row["survivors"]:
+            print(f"    {name}: {row['statuses'][name]}")
+            if name in row["diffs"]:
+                print("        " + row["diffs"][name].replace("\n", "\n        "))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
+    main()
