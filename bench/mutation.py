@@ -4,8 +4,9 @@ package and the shared form validation, one table, then the surviving mutants.
     bench/mutation [--only demandes,identity,...] [--keep DIR [--again]] [--report DIR] [--show]
     .venv/bin/python bench/mutation.py [same options]
 
-For each target a temporary folder receives a copy of the package and of the unit tests that run
-it (the service's ``tests/unit``; for the shared validation, its own unit tests), a
+For each target a temporary folder receives a copy of the package and of the unit tests of its
+rules (the test files of the service's ``tests/unit`` that import the rules and nothing else of
+the service: use-case tests with their database would run for every mutant they reach), a
 ``pyproject.toml`` with a ``[tool.mutmut]`` section restricted to the rules' files, and mutmut
 runs there with ONE child process under ``nice -n 15`` (the machine is shared). mutmut imports
 the mutated copy from its ``mutants/`` folder ahead of the editable install. Nothing is asserted:
@@ -23,6 +24,7 @@ Score = (killed + timeout) / (mutants - skipped), as mutmut computes it.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import shutil
@@ -55,16 +57,45 @@ class Target:
     tests: tuple[str, ...]  # test files or folders copied, relative to root
 
 
+def imported_modules(path: Path) -> set[str]:
+    modules = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            modules.add(node.module)
+            modules.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return modules
+
+
+def rule_tests(unit_dir: Path, package: str, rules: str, also: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The unit test files of the rules: those that import ``rules`` (a module or package) and,
+    from ``package``, nothing else (use-case tests with their database stay out: they would run
+    for each mutant they reach, at many seconds each on this machine). The conftest comes along."""
+    chosen = []
+    for path in sorted(unit_dir.glob("test_*.py")):
+        ours = {m for m in imported_modules(path) if m == package or m.startswith(package + ".")}
+        if any(m == rules or m.startswith(rules + ".") for m in ours) and all(
+                m == package or m == rules or m.startswith(rules + ".") or m in also for m in ours):
+            chosen.append(path)
+    chosen += [p for p in [unit_dir / "conftest.py"] if p.exists()]
+    return tuple(str(p.relative_to(unit_dir.parents[1])) for p in chosen)
+
+
 def targets() -> list[Target]:
     found = []
     for domain in sorted(ROOT.glob("services/*/*_service/domain")):
         service_dir = domain.parents[1]
         package = domain.parent.name
         found.append(Target(name=f"{package}.domain", root=service_dir, package=package,
-                            mutate=(f"{package}/domain/*",), tests=("tests/unit",)))
-    found.append(Target(name="consignations_shared.validation", root=ROOT / "shared",
-                        package="consignations_shared", mutate=("consignations_shared/validation.py",),
-                        tests=("tests/unit/test_validation.py", "tests/unit/test_errors_and_config.py")))
+                            mutate=(f"{package}/domain/*",),
+                            tests=rule_tests(service_dir / "tests" / "unit", package, f"{package}.domain")))
+    shared = ROOT / "shared"
+    found.append(Target(name="consignations_shared.validation", root=shared, package="consignations_shared",
+                        mutate=("consignations_shared/validation.py",),
+                        tests=rule_tests(shared / "tests" / "unit", "consignations_shared",
+                                         "consignations_shared.validation",
+                                         also=("consignations_shared.errors", "consignations_shared.errors.ValidationFailed"))))
     return found
 
 
