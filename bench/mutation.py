@@ -14,8 +14,8 @@ the script prints figures; it is not part of the test command.
 
 Not mutated (the same for every target, see bench/README.md): lines that only hold a
 person-facing message — a string constant whose name is in capitals (``EMAIL_INVALID = "..."``)
-or a string literal alone on its line inside a message — and docstrings (mutmut leaves those
-alone itself). Messages are product behaviour, but their wording is checked where it matters by
+or a sentence alone on its line inside a message —, the text of programmer errors
+(``raise ValueError("...")``) and docstrings (mutmut leaves those alone itself). Messages are product behaviour, but their wording is checked where it matters by
 the tests that assert them; a mutant that appends ``XX`` to every French sentence tells nothing
 about the rules.
 
@@ -45,6 +45,8 @@ MESSAGE_LINES = [
     r'^\s*[A-Z][A-Z0-9_]*\s*=\s*f?"[^"]*\s[^"]*"\s*$',
     r'^\s*[A-Z][A-Z0-9_]*\s*=\s*\(\s*$',
     r'^\s*f?"[^"]*\s[^"]*"\s*\)?,?\s*$',
+    # programmer errors (never shown to a person): the text of `raise ValueError("...")` & co.
+    r'^\s*raise (ValueError|TypeError|AttributeError)\(f?"[^"]*"\)\s*$',
 ]
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from dataclasses import replace as dataclasses_replace
 from types import SimpleNamespace
 
 import pytest
@@ -277,3 +278,53 @@ def test_every_refusal_has_a_distinct_french_message():
     assert len(set(messages)) == len(CodeRefusal)
     assert all("code confidentiel" in message for message in messages)
     assert refusal_message(CodeRefusal.INCORRECT) == "Le code confidentiel est incorrect."
+
+
+def test_sms_codes_cover_the_six_digit_range(monkeypatch):
+    bounds = []
+    monkeypatch.setattr(codes.secrets, "randbelow", lambda n: bounds.append(n) or n - 1)
+    assert generate_sms_code() == "999999"
+    assert bounds == [1_000_000]
+
+
+def test_codes_are_upper_cased_not_lower_cased():
+    assert codes.normalise_code(" ab c\t7 ") == "ABC7"
+    with pytest.raises(TypeError):
+        codes.normalise_code(None)
+
+
+def test_refusals_keep_the_stored_state(clock):
+    state = issue_code(clock.now(), policy=SIGNUP_CODE_POLICY)
+    used = dataclasses_replace(state, used_at=clock.now())
+    outcome = evaluate_attempt(used, True, clock.now(), policy=SIGNUP_CODE_POLICY)
+    assert outcome.accepted is False and outcome.state == used and not outcome.changed
+    superseded = supersede(state)
+    outcome = evaluate_attempt(superseded, True, clock.now(), policy=SIGNUP_CODE_POLICY)
+    assert outcome.accepted is False and outcome.state == superseded
+    assert evaluate_attempt(None, True, clock.now(), policy=SIGNUP_CODE_POLICY).remaining_attempts == 0
+
+
+def test_remaining_attempts_follow_the_policy(clock):
+    policy = CodePolicy(validity=timedelta(minutes=10), max_attempts=3, resend_interval=timedelta(seconds=1))
+    outcome = evaluate_attempt(issue_code(clock.now(), policy=policy), False, clock.now(), policy=policy)
+    assert outcome.remaining_attempts == 2 and outcome.state.attempts == 1
+    refused = evaluate_resend(issue_code(clock.now(), policy=policy).issued_at, clock.now(), policy=policy)
+    assert refused.allowed is False
+    assert refused.message == "Veuillez patienter 1 seconde avant de demander un nouveau code confidentiel."
+    assert refusal_message(CodeRefusal.RESEND_TOO_SOON, resend_interval=timedelta(seconds=2)) == \
+        "Veuillez patienter 2 secondes avant de demander un nouveau code confidentiel."
+
+
+def test_a_policy_needs_one_attempt_and_no_negative_resend_interval():
+    CodePolicy(validity=timedelta(minutes=1), max_attempts=1, resend_interval=timedelta(0))
+    with pytest.raises(ValueError):
+        CodePolicy(validity=timedelta(minutes=1), max_attempts=0, resend_interval=timedelta(0))
+    with pytest.raises(ValueError):
+        CodePolicy(validity=timedelta(minutes=1), max_attempts=1, resend_interval=timedelta(seconds=-1))
+
+
+def test_a_row_without_attempts_has_none_and_keeps_its_expiry(clock):
+    row = {"issued_at": clock.now(), "expires_at": clock.now() + timedelta(minutes=10), "attempts": None,
+           "used_at": None, "superseded": 0}
+    state = CodeState.from_row(row)
+    assert state.attempts == 0 and state.expires_at == clock.now() + timedelta(minutes=10)
