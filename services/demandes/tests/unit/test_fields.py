@@ -155,12 +155,27 @@ def test_holder_mismatch_refused(holder):
                       "(parents, amis...) : le titulaire du compte doit correspondre à vos nom et prénom."}
 
 
-def test_jeux_video_child_under_16_at_competition():
-    form = {"child_birth_date": "2005-01-01", "competition_date": "2024-06-01"}
-    _, errors = check("JEUX_VIDEO_C", form, complete=False)
-    assert "moins de 16 ans" in errors["child_birth_date"]
-    _, errors = check("JEUX_VIDEO_C", {**form, "child_birth_date": "2010-01-01"}, complete=False)
-    assert errors == {}
+JEUX_VIDEO_MESSAGE = ("Seuls les gains des enfants de moins de 16 ans à la date de la compétition sont déposés "
+                      "à la Caisse des Dépôts.")
+
+
+@pytest.mark.parametrize("born, competition, refused", [
+    ("2008-06-01", "2024-06-01", True),    # 16 years old exactly on the day of the competition
+    ("2008-06-02", "2024-06-01", False),   # 16 the day after: still 15 on the day
+    ("2008-05-31", "2024-06-01", True),    # 16 the day before
+    ("2005-01-01", "2024-06-01", True),
+    ("2010-01-01", "2024-06-01", False),
+    ("2008-02-29", "2024-02-28", False),   # born on 29 February: 16 on 29 February 2024
+    ("2008-02-29", "2024-02-29", True),
+])
+def test_jeux_video_child_under_16_at_competition(born, competition, refused):
+    _, errors = check("JEUX_VIDEO_C", {"child_birth_date": born, "competition_date": competition}, complete=False)
+    assert errors == ({"child_birth_date": JEUX_VIDEO_MESSAGE} if refused else {})
+
+
+def test_jeux_video_age_needs_both_dates():
+    assert check("JEUX_VIDEO_C", {"child_birth_date": "2005-01-01"}, complete=False)[1] == {}
+    assert check("JEUX_VIDEO_C", {"competition_date": "2024-06-01"}, complete=False)[1] == {}
 
 
 def test_require_valid_raises_validation_failed():
