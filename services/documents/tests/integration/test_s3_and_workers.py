@@ -6,7 +6,6 @@ import eventlet
 import pytest
 
 from consignations_shared.errors import ServiceUnavailable
-from consignations_shared.testing import free_port
 from documents_service import samples
 from documents_service.service import DocumentsService
 from documents_service.storage import S3Storage, TamperedContent, verified_copy
@@ -20,10 +19,10 @@ S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
 def s3_endpoint():
     from moto.server import ThreadedMotoServer
 
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)  # the OS picks the port
     server.start()
-    yield f"http://127.0.0.1:{port}"
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
     server.stop()
 
 

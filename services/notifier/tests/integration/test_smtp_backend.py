@@ -15,6 +15,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
+from consignations_shared.testing import refusing_port
 from notifier_service.delivery import (
     PermanentDeliveryError,
     SmtpEmailBackend,
@@ -97,9 +98,11 @@ def test_delivers_a_rendered_email(smtp_server):
 
 
 def test_closed_port_is_transient():
-    backend = SmtpEmailBackend(HOST, _free_port(), timeout=2)  # nothing listens there any more
-    with pytest.raises(TransientDeliveryError):
-        backend.send(_email(), "notif-closed-port")
+    with refusing_port(HOST) as port:  # bound by this test, never listening: connections refused
+        backend = SmtpEmailBackend(HOST, port, timeout=2)
+        with pytest.raises(TransientDeliveryError) as raised:
+            backend.send(_email(), "notif-closed-port")
+    assert isinstance(raised.value.__cause__, ConnectionRefusedError), repr(raised.value.__cause__)
 
 
 def test_recipient_refused_with_550_is_permanent(smtp_server):
