@@ -1,3 +1,5 @@
+from datetime import date
+
 import pytest
 
 from consignations_shared.errors import NotFound, ValidationFailed
@@ -99,3 +101,72 @@ def test_malformed_catalogue_fails_loudly(values, problem):
 def test_invalid_yaml_fails_loudly():
     with pytest.raises(CatalogueError):
         parse_catalogue("procedures: [")
+
+
+FIELD_BASE = BASE.replace("fields: [{name: a, label: A, type: %(type)s, mandatory: true}]", "fields: [%(field)s]")
+
+
+def with_field(field: str) -> str:
+    return FIELD_BASE % {"sens": "D", "kind": "RIB", "field": field}
+
+
+@pytest.mark.parametrize("field", [
+    "{name: a, label: A, type: text, mandatory: false, max_length: 12, pattern: '[0-9]+', pattern_message: Chiffres}",
+    "{name: d, label: D, type: date, mandatory: true, min: '2000-01-01', max: today}",
+    "{name: c, label: C, type: choice, mandatory: true, choices: [{value: x, label: X}, {value: y, label: Y}]}",
+    "{name: t2, label: T, type: text, mandatory: false, required_when: {field: t2, equals: x}, help: Aide}",
+])
+def test_well_formed_fields_parse_with_their_parameters(field):
+    [parsed] = parse_catalogue(with_field(field))[0]["X"].fields
+    assert parsed.name in ("a", "d", "c", "t2")
+    if parsed.name == "a":
+        assert parsed.params == {"max_length": 12, "pattern": "[0-9]+", "pattern_message": "Chiffres"}
+        assert parsed.mandatory is False and parsed.type == "text"
+    if parsed.name == "d":
+        assert parsed.params == {"min": date(2000, 1, 1), "max": "today"}
+    if parsed.name == "c":
+        assert [c["value"] for c in parsed.params["choices"]] == ["x", "y"]
+    if parsed.name == "t2":
+        assert parsed.required_when == {"field": "t2", "equals": "x"} and parsed.help == "Aide"
+
+
+@pytest.mark.parametrize("field, problem", [
+    ("nope", "procedure X: a field must be a mapping"),
+    ("{label: A, type: text, mandatory: true}", "'name' must be a non-empty string"),
+    ("{name: ' ', label: A, type: text, mandatory: true}", "'name' must be a non-empty string"),
+    ("{name: a, label: A, type: text, mandatory: true, colour: red}", "field a: unknown keys ['colour']"),
+    ("{name: Aa, label: A, type: text, mandatory: true}", "field Aa: name must be snake_case"),
+    ("{name: a_, label: '', type: text, mandatory: true}", "field a_: 'label' must be a non-empty string"),
+    ("{name: a, label: A, type: colour, mandatory: true}", "field a: type must be one of"),
+    ("{name: a, label: A, type: text, mandatory: yes please}", "field a: 'mandatory' must be true or false"),
+    ("{name: a, label: A, type: text, mandatory: true, section: NOPE}", "field a: unknown section 'NOPE'"),
+    ("{name: a, label: A, type: text, mandatory: true, max_length: 0}", "field a: bad max_length"),
+    ("{name: a, label: A, type: text, mandatory: true, max_length: '3'}", "field a: bad max_length"),
+    ("{name: a, label: A, type: date, mandatory: true, max_length: 3}", "field a: max_length is for text fields"),
+    ("{name: a, label: A, type: date, mandatory: true, pattern: x, pattern_message: y}",
+     "field a: pattern is for text fields"),
+    ("{name: a, label: A, type: text, mandatory: true, pattern: '[', pattern_message: y}", "field a: bad pattern"),
+    ("{name: a, label: A, type: text, mandatory: true, pattern: '[0-9]'}", "field a: a pattern needs a pattern_message"),
+    ("{name: a, label: A, type: date, mandatory: true, min: '2020-13-01'}", "field a: bad min date '2020-13-01'"),
+    ("{name: a, label: A, type: date, mandatory: true, max: 3}", "field a: bad max"),
+    ("{name: a, label: A, type: amount, mandatory: true, min: 3}", "field a: bad min"),
+    ("{name: a, label: A, type: amount, mandatory: true, max: [3]}", "field a: bad max"),
+    ("{name: a, label: A, type: text, mandatory: true, min: 3}", "field a: min is for date and amount fields"),
+    ("{name: a, label: A, type: choice, mandatory: true, choices: []}", "field a: a choice field needs choices"),
+    ("{name: a, label: A, type: choice, mandatory: true, choices: [{value: x}]}",
+     "field a: each choice needs value and label"),
+    ("{name: a, label: A, type: choice, mandatory: true, choices: [{value: 1, label: X}]}",
+     "field a: each choice needs value and label"),
+    ("{name: a, label: A, type: choice, mandatory: true, choices: [{value: x, label: X}, {value: x, label: Y}]}",
+     "field a: duplicate choice values"),
+    ("{name: a, label: A, type: text, mandatory: true, choices: [{value: x, label: X}]}",
+     "field a: choices are for choice fields"),
+    ("{name: a, label: A, type: text, mandatory: true, required_when: {field: a}}",
+     "field a: required_when needs {field, equals}"),
+    ("{name: a, label: A, type: text, mandatory: true, required_when: [a]}",
+     "field a: required_when needs {field, equals}"),
+])
+def test_malformed_fields_fail_with_the_field_and_the_problem(field, problem):
+    with pytest.raises(CatalogueError) as failed:
+        parse_catalogue(with_field(field))
+    assert problem in str(failed.value)
