@@ -1,8 +1,10 @@
 """SPEC ID-3, ID-4 and NF-1: confidential codes (generation, hashing, expiry, attempts, resend)."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from dataclasses import replace as dataclasses_replace
 from types import SimpleNamespace
 
@@ -328,3 +330,32 @@ def test_a_row_without_attempts_has_none_and_keeps_its_expiry(clock):
            "used_at": None, "superseded": 0}
     state = CodeState.from_row(row)
     assert state.attempts == 0 and state.expires_at == clock.now() + timedelta(minutes=10)
+
+
+def test_an_accepted_code_tells_the_attempts_that_were_left(clock):
+    state = issue_code(clock.now(), policy=SIGNUP_CODE_POLICY)
+    wrong = evaluate_attempt(state, False, clock.now(), policy=SIGNUP_CODE_POLICY)
+    right = evaluate_attempt(wrong.state, True, clock.now(), policy=SIGNUP_CODE_POLICY)
+    assert right.accepted is True and right.remaining_attempts == 4
+
+
+def test_the_hash_is_the_hmac_of_the_versioned_nul_separated_parts():
+    expected = hmac.new(KEY, b"consignations-code-v1\x00signup\x00" + SIGNUP_ID.encode() + b"\x00K7P2QX",
+                        hashlib.sha256).hexdigest()
+    assert hash_code(KEY, "signup", SIGNUP_ID, " k7p2 qx ") == expected
+    with pytest.raises(ValueError):
+        hash_code(KEY, "signup", "a\x00b", "K7P2QX")
+
+
+def test_codes_match_refuses_a_stored_hash_that_is_not_text():
+    assert codes_match(123, KEY, "signup", SIGNUP_ID, "K7P2QX") is False
+
+
+def test_now_must_be_an_aware_datetime():
+    class NoOffset(tzinfo):
+        def utcoffset(self, dt):
+            return None
+
+    for now in (date(2026, 3, 2), datetime(2026, 3, 2, 10, 0), datetime(2026, 3, 2, 10, 0, tzinfo=NoOffset())):
+        with pytest.raises(ValueError):
+            issue_code(now, policy=SIGNUP_CODE_POLICY)
