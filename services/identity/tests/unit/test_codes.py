@@ -4,8 +4,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from datetime import date, datetime, timedelta, timezone, tzinfo
 from dataclasses import replace as dataclasses_replace
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from types import SimpleNamespace
 
 import pytest
