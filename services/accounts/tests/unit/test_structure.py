@@ -156,3 +156,8 @@ def test_free_text_limits_and_messages_of_step_1():
     exact = {"service": "s" * 100, "address": "a" * 200, "address_complement": "c" * 200}
     values, errors = check_structure({**FRANCE, **exact}, complete=True)
     assert errors == {} and values["address_complement"] == "c" * 200
+
+
+def test_commune_autocomplete_starts_at_exactly_three_letters():
+    assert suggest("pa") == []
+    assert suggest("par") and all(s["commune"].lower().startswith("par") for s in suggest("par"))

@@ -150,3 +150,24 @@ def test_document_dates_are_iso():
     for raw in ("01/03/2026", "2026-02-30", "hier"):
         assert _refusal(kinds.parse_document_date, raw) == {
             "document_date": "Date invalide : format attendu AAAA-MM-JJ."}
+
+
+@pytest.mark.parametrize("raw, clean", [
+    (" .rapport. ", "rapport.pdf"), ("rapport\nfinal .pdf", "rapportfinal.pdf"), ("scan", "scan.pdf"),
+    ("notes.txt", "notes.pdf"), ("a.pdf.pdf", "a.pdf"), ("x. .pdf", "x.pdf"), ("rapport.", "rapport.pdf"),
+    (" rapport .pdf", "rapport.pdf"), ("...", "document.pdf"), ("a. .PDF", "a.PDF"),
+    ("é" * 130 + " .pdf", "é" * 116 + ".pdf"), ("a" * 115 + ". b.pdf", "a" * 115 + ".pdf"),
+])
+def test_file_names_lose_dots_and_spaces_at_their_edges(raw, clean):
+    assert sanitize_file_name(raw, PDF) == clean
+
+
+def test_content_disposition_fallback_and_exact_name():
+    assert content_disposition("日本") == "attachment; filename=\"document\"; filename*=UTF-8''%E6%97%A5%E6%9C%AC"
+    assert content_disposition("a/b Relevé.pdf") == (
+        "attachment; filename=\"a_b Releve.pdf\"; filename*=UTF-8''a%2Fb%20Relev%C3%A9.pdf")
+
+
+def test_unhashable_kinds_are_unknown_kinds():
+    with pytest.raises(ValidationFailed):
+        kinds.kind_of(["RIB"])

@@ -186,3 +186,15 @@ def test_the_digest_is_stable_and_sees_every_change():
     assert len(snapshot_digest(SNAPSHOT)) == 64
     assert snapshot_digest({**SNAPSHOT, "version": 4}) != snapshot_digest(SNAPSHOT)
     assert snapshot_digest({"b": "Éloïse", "a": 1}) == hashlib.sha256('{"a": 1, "b": "Éloïse"}'.encode()).hexdigest()
+
+
+def test_a_field_of_kind_iban_is_masked_whatever_its_label():
+    snapshot = {**SNAPSHOT, "fields": [{"label": "Coordonnées bancaires", "value": "DE89370400440532013000",
+                                        "kind": "iban"},
+                                       {"label": "Type", "value": "x", "kind": "t" * 40}]}
+    assert [f["value"] for f in summary_view(snapshot, GENERATED)["fields"]] == ["** **** **** **** **** 3000", "x"]
+    assert iban_of(snapshot) == "** **** **** **** **** 3000"
+
+
+def test_an_offset_given_with_the_date_is_kept():
+    assert french_datetime("2026-07-01T10:00:00+05:00") == "01/07/2026 à 07h00"
