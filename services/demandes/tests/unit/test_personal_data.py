@@ -194,3 +194,26 @@ def test_warning_is_french_and_names_the_kinds():
     for word in ("coordonnées bancaires", "carte bancaire", "sécurité sociale", "téléphone",
                  "adresse électronique"):
         assert word in warning
+
+
+def _nir_with_month(month: str, sex: str = "1") -> str:
+    first = f"{sex}85{month}78006084"
+    key = nir.calc_check_digits(first)
+    return f"{first[0]} {first[1:3]} {first[3:5]} {first[5:7]} {first[7:10]} {first[10:13]} {key}"
+
+
+@pytest.mark.parametrize("month, found", [
+    ("00", False), ("01", True), ("12", True), ("13", False), ("19", False), ("20", True), ("42", True),
+    ("43", False), ("49", False), ("50", True), ("99", True),
+])
+def test_nir_months_known_and_unknown(month, found):
+    """Months 01-12, and 20, 30-42, 50-99 given when the birth month is unknown."""
+    number = _nir_with_month(month)
+    assert [f.kind for f in find_personal_data(f"Sécu {number}.")] == (["nir"] if found else [])
+
+
+@pytest.mark.parametrize("sex, found", [("1", True), ("2", True), ("3", True), ("4", True), ("7", True),
+                                        ("8", True), ("5", False), ("6", False), ("9", False)])
+def test_nir_first_digit(sex, found):
+    number = _nir_with_month("05", sex)
+    assert [f.kind for f in find_personal_data(f"Sécu {number}.")] == (["nir"] if found else [])
