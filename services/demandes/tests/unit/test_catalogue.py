@@ -274,3 +274,34 @@ def test_malformed_procedures_fail_with_the_procedure_and_the_problem(changes, p
     with pytest.raises(CatalogueError) as failed:
         parse_catalogue(_catalogue(**changes))
     assert problem in str(failed.value)
+
+
+def test_a_procedure_as_the_api_sends_it():
+    rules = [{"rule": "born_on_or_after", "field": "born", "date": "1998-01-01", "message": "Trop tôt."}]
+    documents = {"required": [{"kind": "RIB", "label": "Le RIB", "help": "Aide"}],
+                 "expected_when": [{"kind": "KBIS", "field": "a", "equals": "x"}], "additional_allowed": True}
+    proc = parse_catalogue(_catalogue(eligibility=rules, documents=documents, summary_notice="Note"))[0]["X"]
+    bare = {"help": None, "prefill": None, "required_when": None}
+    assert proc.as_dict() == {
+        "code": "X", "label": "X", "sens": "D", "audience": "ENTREPRISE", "amount_mode": "TOTAL",
+        "has_amount": False, "once_only": False,
+        "steps": [{"code": "INFORMATIONS", "label": "I"}, {"code": "JUSTIFICATIFS", "label": "J"},
+                  {"code": "RECAPITULATIF", "label": "R"}, {"code": "CONFIRMATION", "label": "C"}],
+        "sections": [{"code": "S", "label": "Section"}],
+        "fields": [{"name": "a", "label": "A", "type": "text", "section": "S", "mandatory": True, **bare},
+                   {"name": "born", "label": "Né le", "type": "date", "section": None, "mandatory": True, **bare},
+                   {"name": "on", "label": "Le", "type": "date", "section": None, "mandatory": False, **bare}],
+        "documents": {"required": [{"kind": "RIB", "label": "Le RIB", "help": "Aide", "when": None}],
+                      "optional": [],
+                      "expected_when": [{"kind": "KBIS", "label": None, "help": None,
+                                         "when": {"field": "a", "equals": "x"}}],
+                      "additional_allowed": True},
+        "eligibility": [{"rule": "born_on_or_after", "field": "born", "date": "1998-01-01", "message": "Trop tôt."}],
+        "summary_notice": "Note",
+    }
+    field = parse_catalogue(with_field(
+        "{name: d, label: D, type: date, mandatory: true, min: '2000-01-01', max: today, help: H, prefill: email}"
+    ))[0]["X"].fields[0]
+    assert field.as_dict() == {"name": "d", "label": "D", "type": "date", "section": None, "mandatory": True,
+                               "help": "H", "required_when": None, "prefill": "email", "min": "2000-01-01",
+                               "max": "today"}
