@@ -198,3 +198,9 @@ def test_a_field_of_kind_iban_is_masked_whatever_its_label():
 
 def test_an_offset_given_with_the_date_is_kept():
     assert french_datetime("2026-07-01T10:00:00+05:00") == "01/07/2026 à 07h00"
+
+
+def test_the_proof_is_dated_when_generated_and_any_value_has_a_digest():
+    assert proof_view(SNAPSHOT, GENERATED, {})["generated_at"] == "02/03/2026 à 10h05"
+    assert snapshot_digest({"on": datetime(2026, 3, 2, tzinfo=timezone.utc)}) == hashlib.sha256(
+        '{"on": "2026-03-02 00:00:00+00:00"}'.encode()).hexdigest()
