@@ -15,9 +15,9 @@ the script prints figures; it is not part of the test command.
 Not mutated (the same for every target, see bench/README.md): lines that only hold a
 person-facing message — a string constant whose name is in capitals (``EMAIL_INVALID = "..."``)
 or a sentence alone on its line inside a message —, the text of programmer errors
-(``raise ValueError("...")``) and docstrings (mutmut leaves those alone itself). Messages are product behaviour, but their wording is checked where it matters by
-the tests that assert them; a mutant that appends ``XX`` to every French sentence tells nothing
-about the rules.
+(``raise ValueError("...")``) and docstrings (mutmut leaves those alone itself). Messages are
+product behaviour, but their wording is checked by the tests that assert them; a mutant that
+appends ``XX`` to every French sentence tells nothing about the rules.
 
 Score = (killed + timeout) / (mutants - skipped), as mutmut computes it.
 """
@@ -48,6 +48,10 @@ MESSAGE_LINES = [
     # programmer errors (never shown to a person): the text of `raise ValueError("...")` & co.
     r'^\s*raise (ValueError|TypeError|AttributeError)\(f?"[^"]*"\)\s*$',
 ]
+
+
+PYTEST_ARGS = ["-p", "no:cacheprovider", "-p", "no:schemathesis", "-p", "no:anyio", "-p", "no:hypothesispytest",
+               "-q"]
 
 
 @dataclass(frozen=True)
@@ -97,7 +101,8 @@ def targets() -> list[Target]:
                         mutate=("consignations_shared/validation.py",),
                         tests=rule_tests(shared / "tests" / "unit", "consignations_shared",
                                          "consignations_shared.validation",
-                                         also=("consignations_shared.errors", "consignations_shared.errors.ValidationFailed"))))
+                                         also=("consignations_shared.errors",
+                                               "consignations_shared.errors.ValidationFailed"))))
     return found
 
 
@@ -110,7 +115,7 @@ def pyproject(target: Target) -> str:
         f"source_paths = {toml_list([target.package + '/'])}",
         f"only_mutate = {toml_list(target.mutate)}",
         f"pytest_add_cli_args_test_selection = {toml_list(['tests/unit'])}",
-        f"pytest_add_cli_args = {toml_list(['-p', 'no:cacheprovider', '-p', 'no:schemathesis', '-p', 'no:anyio', '-p', 'no:hypothesispytest', '-q'])}",
+        f"pytest_add_cli_args = {toml_list(PYTEST_ARGS)}",
         f"do_not_mutate_patterns = {toml_list(MESSAGE_LINES)}",
         "use_git_change_detection = false",
         "",
@@ -198,11 +203,12 @@ def run_target(target: Target, keep: Path | None, show: bool, again: bool = Fals
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--only", default="", help="comma-separated parts of module names (demandes,identity,validation...)")
+    parser.add_argument("--only", default="",
+                        help="comma-separated parts of module names (demandes,identity,validation...)")
     parser.add_argument("--keep", type=Path, help="run in DIR/<module> and keep it (mutmut browse/show there)")
     parser.add_argument("--show", action="store_true", help="print the diff of every surviving mutant")
     parser.add_argument("--again", action="store_true",
-                        help="with --keep: run only the survivors of the kept run again, with this checkout's tests")
+                        help="with --keep: only the kept run's survivors again, with this checkout's tests")
     parser.add_argument("--report", type=Path, help="run nothing: the table of the folders kept in DIR by --keep")
     args = parser.parse_args()
     wanted = [w for w in args.only.split(",") if w]
@@ -216,7 +222,8 @@ def main() -> None:
         print(f"mutating {target.name} ...", file=sys.stderr, flush=True)
         rows.append(run_target(target, args.keep.resolve() if args.keep else None, args.show, args.again))
         row = rows[-1]
-        print(f"  {row['mutants']} mutants, {row['score']:.1f} % killed, {row['seconds']:.0f} s", file=sys.stderr, flush=True)
+        print(f"  {row['mutants']} mutants, {row['score']:.1f} % killed, {row['seconds']:.0f} s",
+              file=sys.stderr, flush=True)
 
     header = f"{'module':<34} {'mutants':>8} {'killed':>7} {'survived':>9} {'timeout':>8} {'score':>7}"
     print(header)
