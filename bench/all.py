@@ -18,7 +18,8 @@ Measurements:
   - « Mon suivi » (`GET /api/demandes`, 1,000 requests in the account) at 16 clients: p99 <= 50 ms;
     against the monolith (issue 15): req/s >= 0.5 x and p99 <= 2 x the monolith's; CPU per page of
     the system's processes (the five services and the gateway, children included: /proc) <= 10 ms;
-  - logins through the gateway: >= 0.8 x the raw argon2 rate;
+  - logins through the gateway: >= 0.8 x the raw argon2 rate; a refused login for a known address
+    and for an unknown one (interleaved medians, issue 21's enumeration timing): within 25 %;
   - submission -> NO-8 e-mail in the notifier's outbox, open loop at --rate submissions/s
     (default 25): from the submit response to the e-mail file appearing, p99 <= 500 ms at 25/s;
     CPU of the system's processes per submission <= 30 ms;
@@ -369,6 +370,32 @@ def login_section(stack: Stack, args) -> None:
     ratio = pct(busy, 99) / pct(idle, 99)
     row("identity RPC person_contact while logins hash", lat(busy), f"idle {lat(idle)}", ratio,
         "p99 <= 3 x idle", ratio <= 3)
+    enumeration_row(stack)
+
+
+def enumeration_row(stack: Stack, tries: int = 15) -> None:
+    """Issue 21: the timing side of account enumeration (the tests check the mechanism, one
+    argon2 verification on every path; this measures it). Refused logins through the gateway,
+    interleaved: a known address with a wrong password (each of the seeded people once, so no
+    lock-out) and an unknown address; medians compared."""
+    def refused(email: str) -> float:
+        started = time.perf_counter()
+        reply = requests.post(stack.base + "/api/login", json={"email": email, "password": "Mauvais-2026!"},
+                              timeout=30)
+        elapsed = time.perf_counter() - started
+        if reply.status_code != 401:  # a refusal of another kind (429, 5xx) would time something else
+            NOTES.append(f"enumeration row: {email} answered {reply.status_code} {reply.text[:120]}")
+        return elapsed
+
+    emails = [e for _, e in stack.login_people]
+    known, unknown = [], []
+    for n in range(tries):
+        known.append(refused(emails[n % len(emails)]))
+        unknown.append(refused(f"inconnu-{uuid.uuid4().hex[:12]}@example.com"))
+    k, u = statistics.median(known), statistics.median(unknown)
+    ratio = max(k, u) / min(k, u)
+    row(f"login refused: known / unknown address (medians of {tries}, interleaved)",
+        f"{k * 1000:.0f} / {u * 1000:.0f} ms", "", ratio, "within 25 %", ratio <= 1.25)
 
 
 # --- submission -> e-mail -------------------------------------------------------------------------

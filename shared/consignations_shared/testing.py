@@ -10,7 +10,7 @@ import os
 import socket
 import subprocess
 import uuid
-from contextlib import closing
+from contextlib import closing, contextmanager
 
 import pytest
 
@@ -20,9 +20,21 @@ AMQP_BASE = os.environ.get("TEST_AMQP_BASE", "amqp://guest:guest@127.0.0.1:5672/
 
 
 def free_port() -> int:
+    """A port free a moment ago. Racy between parallel suites (another process may take it before
+    the server binds it): prefer letting the server bind port 0 and reading its port back, or
+    `refusing_port()` for « nothing listens there »."""
     with closing(socket.socket()) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def refusing_port(host: str = "127.0.0.1"):
+    """A port where connections are refused for as long as the block runs: bound by this process
+    (so nobody else can take it) but never listening — no bind/close/reuse race."""
+    with closing(socket.socket()) as sock:
+        sock.bind((host, 0))
+        yield sock.getsockname()[1]
 
 
 def procfile_commands(root) -> dict[str, list[str]]:

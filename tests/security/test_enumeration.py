@@ -1,13 +1,14 @@
 """Account enumeration (issue 10): sign-up, login, forgotten password and activation resend answer
-an address that has an account exactly as one that has none — same status, same body — and in
-comparable time. Timings are medians over interleaved tries, printed; the bound is loose (a
-factor of 3, or under 0.15 s apart) so a loaded machine does not make the test flaky, while
-skipping the password hash (~0.1 s and more) for unknown addresses would still show."""
+an address that has an account exactly as one that has none — same status, same body.
+
+That both cost the same is not timed here (issue 21: no wall-clock assertion in tests): the
+mechanism — exactly one argon2 verification on every login path, against the dummy hash for
+an unknown address — is tested in services/identity/tests/unit/test_identity_flows.py, and the
+timing itself is measured by the benchmarks (bench/all.py, row « login refused: known / unknown
+address »)."""
 from __future__ import annotations
 
 import random
-import statistics
-import time
 
 import requests
 
@@ -17,24 +18,15 @@ from security_helpers import new_email
 TRIES = 5
 
 
-def _timed(call):
-    started = time.perf_counter()
-    reply = call()
-    return reply, time.perf_counter() - started
-
-
 def _compare(label, known_call, unknown_call, normalise=lambda body: body, tries=TRIES):
     known, unknown = [], []
-    for _ in range(tries):  # interleaved: both sides see the same load
-        known.append(_timed(known_call))
-        unknown.append(_timed(unknown_call))
-    for (a, _), (b, _) in zip(known, unknown):
+    for _ in range(tries):  # interleaved, as an attacker would
+        known.append(known_call())
+        unknown.append(unknown_call())
+    for a, b in zip(known, unknown):
         assert a.status_code == b.status_code, (label, a.status_code, a.text, b.status_code, b.text)
         assert normalise(a.json()) == normalise(b.json()), (label, a.text, b.text)
-    k, u = statistics.median(t for _, t in known), statistics.median(t for _, t in unknown)
-    print(f"{label}: median {k * 1000:.0f} ms with an account, {u * 1000:.0f} ms without (ratio {max(k, u) / min(k, u):.2f})")
-    assert max(k, u) / min(k, u) < 3 or abs(k - u) < 0.15, (label, k, u)
-    return known[0][0]
+    return known[0]
 
 
 def test_login_unknown_address_wrong_password_same_answer(world):

@@ -54,6 +54,18 @@ def _burn(seconds):
     return n
 
 
+def _handshake(started_path, answer_path, limit):
+    """Tests: says it started (a file), then waits, without a clock of its own beyond ``limit``,
+    for the parent's hub to answer (another file). True if the answer came."""
+    open(started_path, "w").close()
+    deadline = time.monotonic() + limit
+    while not os.path.exists(answer_path):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
 def _pid():
     return os.getpid()
 
@@ -69,6 +81,7 @@ TASKS = {
     "warm_up": _warm_up,
     "sleep": _sleep,
     "burn": _burn,
+    "handshake": _handshake,
     "pid": _pid,
     "exit": _exit,
 }

@@ -33,11 +33,18 @@ def declare_subscriber_queues(amqp_uri, service_env):
             spec.queue()(connection.default_channel).purge()
 
 
+def messages_waiting(amqp_uri, queue="testsub.on_thing") -> int:
+    with Connection(amqp_uri) as connection:
+        return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+
+
 def test_event_published_before_the_first_consumer_ever_started_is_kept(start_service, amqp_uri, service_env, rpc):
     declare_subscriber_queues(amqp_uri, service_env)  # the deploy step, before any service runs
     start_service(PublisherService, metadata=Base.metadata)
     rpc.testpub.record("early bird")
-    time.sleep(1.5)  # published (relay) while nobody consumes
+    # The claim holds only if the event is in the queue before any consumer exists: wait for it
+    # there (the relay publishes it), then start the first consumer.
+    assert wait_until(lambda: messages_waiting(amqp_uri) == 1)
     start_service(SubscriberService, metadata=Base.metadata)
     assert wait_until(lambda: [e["note"] for e in rpc.testsub.effects()] == ["early bird"])
 
@@ -59,7 +66,7 @@ def test_events_survive_a_broker_restart_and_services_reconnect(start_service, a
     start_service(PublisherService, metadata=Base.metadata)
     with ClusterRpcProxy({"AMQP_URI": amqp_uri}, timeout=15) as rpc:
         rpc.testpub.record("before restart")
-    time.sleep(1.5)  # the event now waits in the durable queue, nobody consuming it
+    assert wait_until(lambda: messages_waiting(amqp_uri) == 1)  # in the durable queue, nobody consuming it
 
     subprocess.run(["rabbitmqctl", "-q", "stop_app"], check=True, timeout=120)
     subprocess.run(["rabbitmqctl", "-q", "start_app"], check=True, timeout=120)

@@ -6,8 +6,12 @@ import pytest
 from consignations_shared.errors import ValidationFailed
 from consignations_shared.validation import (
     check_company_name,
+    check_person_name,
+    check_text,
     normalise_email,
     normalise_french_mobile,
+    normalise_french_phone,
+    optional,
 )
 
 
@@ -107,3 +111,100 @@ def test_company_name_is_required(raw):
 def test_company_name_refuses_control_characters():
     assert_refused(check_company_name, "ACME\x00SA", "company_name",
                    "Le nom de la société contient des caractères non autorisés.")
+
+
+# --- person names (AC-3, AC-5, ID-5) ----------------------------------------------------------
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("  Le   Goff ", "Le Goff"), ("N'Diaye", "N'Diaye"), ("N’Diaye", "N’Diaye"), ("Jean-Pierre", "Jean-Pierre"),
+    ("Élodie", "Élodie"), ("E\u0301lodie", "Élodie"), ("St.Clair", "St.Clair"), ("Jr.", "Jr."),
+])
+def test_person_names_are_trimmed_collapsed_and_nfc(raw, expected):
+    assert check_person_name(raw) == expected
+
+
+@pytest.mark.parametrize(("field", "label"), [("last_name", "Le nom"), ("first_name", "Le prénom"),
+                                              ("other", "Ce champ")])
+def test_person_name_messages_name_the_field(field, label):
+    assert_refused(check_person_name, " ", field, f"{label} est obligatoire.", field=field)
+    assert_refused(check_person_name, None, field, f"{label} est obligatoire.", field=field)
+    assert_refused(check_person_name, "R2D2", field,
+                   f"{label} ne peut contenir que des lettres, des espaces, des tirets et des apostrophes.",
+                   field=field)
+    assert_refused(check_person_name, "A" * 101, field, f"{label} ne doit pas dépasser 100 caractères.", field=field)
+
+
+def test_person_name_default_field_is_the_last_name():
+    assert_refused(check_person_name, "", "last_name", "Le nom est obligatoire.")
+
+
+def test_person_name_length_boundary_is_100_after_collapsing():
+    assert check_person_name("A" * 100) == "A" * 100
+    assert check_person_name("  " + "A" * 50 + "    " + "B" * 49) == "A" * 50 + " " + "B" * 49
+    assert_refused(check_person_name, "A" * 101, "last_name", "Le nom ne doit pas dépasser 100 caractères.")
+
+
+@pytest.mark.parametrize("raw", ["Jean_Pierre", "-Jean", "Jean--Pierre", "Jean..", "3", "Jean@", "Jean2"])
+def test_person_names_refuse_other_characters(raw):
+    with pytest.raises(ValidationFailed):
+        check_person_name(raw)
+
+
+# --- any French phone number (AC-3, AC-5: landline) -------------------------------------------
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("01 23 45 67 89", "+33123456789"), ("09 51 23 45 67", "+33951234567"), (" 06.12.34.56.78 ", "+33612345678"),
+    ("08 00 12 34 56", "+33800123456"), ("+33 (0)1 23 45 67 89", "+33123456789"),
+])
+def test_french_phones_of_every_kind_give_e164(raw, expected):
+    assert normalise_french_phone(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["+44 7911 123456", "0612", "abc", "()", "01 23 45 67 8A", "+"])
+def test_foreign_or_invalid_phones_are_refused(raw):
+    assert_refused(normalise_french_phone, raw, "landline", "Numéro de téléphone invalide.")
+
+
+@pytest.mark.parametrize("raw", ["", "   ", None])
+def test_missing_phone_is_refused(raw):
+    assert_refused(normalise_french_phone, raw, "landline", "Le numéro de téléphone est obligatoire.")
+    assert_refused(normalise_french_phone, raw, "fixe", "Le numéro de téléphone est obligatoire.", field="fixe")
+
+
+def test_optional_gives_none_for_an_empty_value_and_checks_the_others():
+    check = optional(normalise_french_phone)
+    assert check(None, field="landline") is None
+    assert check("  ", field="landline") is None
+    assert check("01 23 45 67 89", field="landline") == "+33123456789"
+    assert_refused(check, "abc", "fixe", "Numéro de téléphone invalide.", field="fixe")
+    with pytest.raises(ValidationFailed):
+        check(12, field="landline")  # not a string, not empty: checked (and refused)
+
+
+# --- free text (addresses, services, functions) -----------------------------------------------
+
+def test_free_text_is_trimmed_collapsed_and_nfc():
+    assert check_text("  12  rue\tde la\nPaix ", field="address", label="L'adresse") == "12 rue de la Paix"
+    assert check_text("Cafe\u0301", field="service", label="Le service") == "Café"
+
+
+def test_free_text_required_or_not():
+    assert_refused(check_text, "  ", "address", "L'adresse est obligatoire.", field="address", label="L'adresse")
+    assert_refused(check_text, None, "address", "L'adresse est obligatoire.", field="address", label="L'adresse")
+    assert check_text(None, field="function", label="La fonction", required=False) is None
+    assert check_text(" ", field="function", label="La fonction", required=False) is None
+
+
+def test_free_text_refuses_other_types_and_control_characters():
+    assert_refused(check_text, 12, "address", "L'adresse est invalide.", field="address", label="L'adresse")
+    assert_refused(check_text, "12 rue\x00", "address", "L'adresse contient des caractères non autorisés.",
+                   field="address", label="L'adresse")
+
+
+def test_free_text_length_boundary():
+    assert check_text("a" * 200, field="f", label="Le champ") == "a" * 200
+    assert_refused(check_text, "a" * 201, "f", "Le champ ne doit pas dépasser 200 caractères.", field="f",
+                   label="Le champ")
+    assert check_text("a" * 30, field="f", label="Le champ", max_length=30) == "a" * 30
+    assert_refused(check_text, "a" * 31, "f", "Le champ ne doit pas dépasser 30 caractères.", field="f",
+                   label="Le champ", max_length=30)

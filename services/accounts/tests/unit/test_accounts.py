@@ -130,6 +130,40 @@ def test_at_most_two_administrators(ctx, events):
     assert len(events("accounts.person_invited")) == 1
 
 
+def test_a_second_administrator_still_invited_counts_towards_the_two(ctx):
+    """AC-5: the limit counts invitations not yet accepted, or a third could be invited meanwhile."""
+    admin = finalised_company(ctx)
+    invite(ctx, admin, "ADMINISTRATEUR", "second@acme.example.com", activate_now=False)
+    with pytest.raises(Conflict) as refused:
+        invite(ctx, admin, "ADMINISTRATEUR", "troisieme@acme.example.com")
+    assert refused.value.code == "too_many_administrators"
+    assert [f[0]["email"] for f in ctx.identity.invited] == ["second@acme.example.com"]
+    invite(ctx, admin, "UTILISATEUR", "user@acme.example.com", activate_now=False)  # other profiles: no limit
+
+
+def test_an_invited_administrator_does_not_replace_the_only_active_one(ctx):
+    """AC-5/AC-6: while the second administrator has not accepted the invitation, the first is
+    still the only one who can act, so they cannot delete themself."""
+    admin = finalised_company(ctx)
+    second = invite(ctx, admin, "ADMINISTRATEUR", "second@acme.example.com", activate_now=False)
+    with pytest.raises(Conflict) as refused:
+        members.delete_member(ctx, admin, "admin-1")
+    assert refused.value.code == "only_administrator"
+    assert ctx.identity.deleted == []
+    activate(ctx, second["id"], "ADMINISTRATEUR")
+    members.delete_member(ctx, admin, "admin-1")
+    assert ctx.identity.deleted == [("admin-1", "admin-1")]
+
+
+def test_a_deletion_request_goes_to_the_active_administrators_only(ctx, events):
+    admin = finalised_company(ctx)
+    invite(ctx, admin, "ADMINISTRATEUR", "second@acme.example.com", activate_now=False)
+    user = invite(ctx, admin, "UTILISATEUR", "user@acme.example.com")
+    members.request_deletion(ctx, user)
+    [requested] = events("accounts.deletion_requested")
+    assert requested["payload"]["administrator_person_ids"] == ["admin-1"]
+
+
 def test_second_administrator_has_the_rights_of_the_first(ctx):
     admin = finalised_company(ctx)
     second = invite(ctx, admin, "ADMINISTRATEUR", "second@acme.example.com")
@@ -240,11 +274,26 @@ def test_submit_right_of_an_utilisateur(ctx, events):
         members.set_submit_right(ctx, admin, consult["id"], False)
 
 
-def test_renewal_goes_through_identity(ctx):
+def test_renewal_is_asked_of_identity_for_a_member_and_the_new_end_date_is_kept(ctx):
+    """ID-7 through accounts: only an administrator renews, only a member of their own account,
+    and the end date identity answers (not one accounts computes) is what the member list shows."""
     admin = finalised_company(ctx)
     user = invite(ctx, admin, "UTILISATEUR", "user@acme.example.com")
-    assert members.renew_access(ctx, admin, user["id"])["valid_until"] == "2028-07-15"
-    assert ctx.identity.renewed == [(user["id"], "admin-1")]
+    other_admin = finalised_company(ctx, person_id="admin-9")
+    asked = []
+    ctx.identity.renew_access = lambda person_id, renewed_by: asked.append((person_id, renewed_by)) or {
+        "id": person_id, "valid_until": "2029-03-04T23:30:00+00:00"}
+
+    with pytest.raises(Forbidden):
+        members.renew_access(ctx, user, "admin-1")  # not an administrator
+    with pytest.raises(NotFound):
+        members.renew_access(ctx, other_admin, user["id"])  # not a member of their account
+    assert asked == []
+
+    assert members.renew_access(ctx, admin, user["id"])["valid_until"] == "2029-03-04"
+    assert asked == [(user["id"], "admin-1")]
+    listed = {m["email"]: m["valid_until"] for m in members.list_members(ctx, admin)}
+    assert listed["user@acme.example.com"] == "2029-03-04"
 
 
 # --- AC-2, AC-8, activation --------------------------------------------------------------------

@@ -1,4 +1,7 @@
+from datetime import date
+
 import pytest
+import yaml
 
 from consignations_shared.errors import NotFound, ValidationFailed
 from demandes_service.domain import catalogue
@@ -99,3 +102,206 @@ def test_malformed_catalogue_fails_loudly(values, problem):
 def test_invalid_yaml_fails_loudly():
     with pytest.raises(CatalogueError):
         parse_catalogue("procedures: [")
+
+
+FIELD_BASE = BASE.replace("fields: [{name: a, label: A, type: %(type)s, mandatory: true}]", "fields: [%(field)s]")
+
+
+def with_field(field: str) -> str:
+    return FIELD_BASE % {"sens": "D", "kind": "RIB", "field": field}
+
+
+@pytest.mark.parametrize("field", [
+    "{name: a, label: A, type: text, mandatory: false, max_length: 12, pattern: '[0-9]+', pattern_message: Chiffres}",
+    "{name: d, label: D, type: date, mandatory: true, min: '2000-01-01', max: today}",
+    "{name: c, label: C, type: choice, mandatory: true, choices: [{value: x, label: X}, {value: y, label: Y}]}",
+    "{name: t2, label: T, type: text, mandatory: false, required_when: {field: t2, equals: x}, help: Aide}",
+])
+def test_well_formed_fields_parse_with_their_parameters(field):
+    [parsed] = parse_catalogue(with_field(field))[0]["X"].fields
+    assert parsed.name in ("a", "d", "c", "t2")
+    if parsed.name == "a":
+        assert parsed.params == {"max_length": 12, "pattern": "[0-9]+", "pattern_message": "Chiffres"}
+        assert parsed.mandatory is False and parsed.type == "text"
+    if parsed.name == "d":
+        assert parsed.params == {"min": date(2000, 1, 1), "max": "today"}
+    if parsed.name == "c":
+        assert [c["value"] for c in parsed.params["choices"]] == ["x", "y"]
+    if parsed.name == "t2":
+        assert parsed.required_when == {"field": "t2", "equals": "x"} and parsed.help == "Aide"
+
+
+@pytest.mark.parametrize("field, problem", [
+    ("nope", "procedure X: a field must be a mapping"),
+    ("{label: A, type: text, mandatory: true}", "'name' must be a non-empty string"),
+    ("{name: ' ', label: A, type: text, mandatory: true}", "'name' must be a non-empty string"),
+    ("{name: a, label: A, type: text, mandatory: true, colour: red}", "field a: unknown keys ['colour']"),
+    ("{name: Aa, label: A, type: text, mandatory: true}", "field Aa: name must be snake_case"),
+    ("{name: a_, label: '', type: text, mandatory: true}", "field a_: 'label' must be a non-empty string"),
+    ("{name: a, label: A, type: colour, mandatory: true}", "field a: type must be one of"),
+    ("{name: a, label: A, type: text, mandatory: yes please}", "field a: 'mandatory' must be true or false"),
+    ("{name: a, label: A, type: text, mandatory: true, section: NOPE}", "field a: unknown section 'NOPE'"),
+    ("{name: a, label: A, type: text, mandatory: true, max_length: 0}", "field a: bad max_length"),
+    ("{name: a, label: A, type: text, mandatory: true, max_length: '3'}", "field a: bad max_length"),
+    ("{name: a, label: A, type: date, mandatory: true, max_length: 3}", "field a: max_length is for text fields"),
+    ("{name: a, label: A, type: date, mandatory: true, pattern: x, pattern_message: y}",
+     "field a: pattern is for text fields"),
+    ("{name: a, label: A, type: text, mandatory: true, pattern: '[', pattern_message: y}", "field a: bad pattern"),
+    ("{name: a, label: A, type: text, mandatory: true, pattern: '[0-9]'}", "field a: a pattern needs a pattern_message"),
+    ("{name: a, label: A, type: date, mandatory: true, min: '2020-13-01'}", "field a: bad min date '2020-13-01'"),
+    ("{name: a, label: A, type: date, mandatory: true, max: 3}", "field a: bad max"),
+    ("{name: a, label: A, type: amount, mandatory: true, min: 3}", "field a: bad min"),
+    ("{name: a, label: A, type: amount, mandatory: true, max: [3]}", "field a: bad max"),
+    ("{name: a, label: A, type: text, mandatory: true, min: 3}", "field a: min is for date and amount fields"),
+    ("{name: a, label: A, type: choice, mandatory: true, choices: []}", "field a: a choice field needs choices"),
+    ("{name: a, label: A, type: choice, mandatory: true, choices: [{value: x}]}",
+     "field a: each choice needs value and label"),
+    ("{name: a, label: A, type: choice, mandatory: true, choices: [{value: 1, label: X}]}",
+     "field a: each choice needs value and label"),
+    ("{name: a, label: A, type: choice, mandatory: true, choices: [{value: x, label: X}, {value: x, label: Y}]}",
+     "field a: duplicate choice values"),
+    ("{name: a, label: A, type: text, mandatory: true, choices: [{value: x, label: X}]}",
+     "field a: choices are for choice fields"),
+    ("{name: a, label: A, type: text, mandatory: true, required_when: {field: a}}",
+     "field a: required_when needs {field, equals}"),
+    ("{name: a, label: A, type: text, mandatory: true, required_when: [a]}",
+     "field a: required_when needs {field, equals}"),
+])
+def test_malformed_fields_fail_with_the_field_and_the_problem(field, problem):
+    with pytest.raises(CatalogueError) as failed:
+        parse_catalogue(with_field(field))
+    assert problem in str(failed.value)
+
+
+# --- procedures, documents and eligibility rules of the catalogue -----------------------------
+
+def _catalogue(**changes) -> str:
+    proc = {"code": "X", "label": "X", "sens": "D", "audience": "ENTREPRISE", "amount_mode": "TOTAL",
+            "sections": [{"code": "S", "label": "Section"}],
+            "fields": [{"name": "a", "label": "A", "type": "text", "mandatory": True, "section": "S"},
+                       {"name": "born", "label": "Né le", "type": "date", "mandatory": True},
+                       {"name": "on", "label": "Le", "type": "date", "mandatory": False}],
+            "documents": {"required": [{"kind": "RIB"}]}}
+    for key, value in changes.items():
+        if value is None:
+            proc.pop(key, None)
+        else:
+            proc[key] = value
+    steps = yaml.safe_load(BASE % {"sens": "D", "type": "text", "kind": "RIB"})["steps"]
+    return yaml.safe_dump({"version": 1, "steps": steps,
+                           "legal_forms": [{"code": "SAS", "label": "SAS"}], "procedures": [proc]},
+                          allow_unicode=True)
+
+
+def test_a_procedure_with_its_documents_and_rules_parses():
+    rules = [{"rule": "born_on_or_after", "field": "born", "date": "1998-01-01", "message": "Trop tôt."},
+             {"rule": "younger_than_at", "field": "born", "at_field": "on", "years": 16, "message": "Trop âgé."},
+             {"rule": "holder_matches_applicant", "holder_field": "a", "last_name_field": "a",
+              "first_name_field": "a", "message": "Titulaire."}]
+    documents = {"required": [{"kind": "RIB", "label": "Le RIB", "help": "Aide"}],
+                 "optional": [{"kind": "OTHER"}],
+                 "expected_when": [{"kind": "KBIS", "field": "a", "equals": "x"}], "additional_allowed": True}
+    proc = parse_catalogue(_catalogue(eligibility=rules, documents=documents))[0]["X"]
+    assert proc.eligibility[0]["date"] == date(1998, 1, 1) and proc.eligibility[1]["years"] == 16
+    assert [(d.kind, d.label, d.help) for d in proc.required_documents] == [("RIB", "Le RIB", "Aide")]
+    assert [d.kind for d in proc.optional_documents] == ["OTHER"]
+    assert [(d.kind, d.when) for d in proc.expected_documents] == [("KBIS", {"field": "a", "equals": "x"})]
+    assert proc.additional_documents_allowed is True and proc.sections == ({"code": "S", "label": "Section"},)
+    assert parse_catalogue(_catalogue())[0]["X"].additional_documents_allowed is False
+
+
+@pytest.mark.parametrize("changes, problem", [
+    ({"code": ""}, "catalogue: 'code' must be a non-empty string"),
+    ({"label": None}, "procedure X: 'label' must be a non-empty string"),
+    ({"sens": "Z"}, "procedure X: sens must be one of"),
+    ({"audience": "TOUS"}, "procedure X: audience must be one of"),
+    ({"amount_mode": "SOME"}, "procedure X: amount_mode must be one of"),
+    ({"sections": [{"code": "S"}]}, "procedure X: bad section"),
+    ({"sections": ["S"]}, "procedure X: bad section"),
+    ({"fields": []}, "procedure X: no fields"),
+    ({"fields": [{"name": "a", "label": "A", "type": "text", "mandatory": True}] * 2},
+     "procedure X: duplicate field names"),
+    ({"fields": [{"name": "a", "label": "A", "type": "text", "mandatory": True,
+                  "required_when": {"field": "b", "equals": 1}}]},
+     "procedure X: field a: required_when refers to an unknown field"),
+    ({"amount_mode": "ENTERED"}, "procedure X: amount_mode ENTERED needs exactly one mandatory amount field"),
+    ({"amount_mode": "ENTERED", "fields": [{"name": "amount", "label": "M", "type": "amount", "mandatory": False}]},
+     "amount_mode ENTERED needs exactly one mandatory amount field"),
+    ({"amount_mode": "ENTERED", "fields": [{"name": "montant", "label": "M", "type": "amount", "mandatory": True}]},
+     "amount_mode ENTERED needs exactly one mandatory amount field"),
+    ({"documents": None}, "procedure X: documents must be a mapping"),
+    ({"documents": {"required": [{"kind": "RIB"}], "others": []}}, "procedure X: unknown document keys ['others']"),
+    ({"documents": {"required": {"kind": "RIB"}}}, "procedure X: documents.required must be a list"),
+    ({"documents": {"required": [{"kind": "PASSPORT"}]}}, "procedure X: documents.required: kind must be one of"),
+    ({"documents": {"required": ["RIB"]}}, "procedure X: documents.required: kind must be one of"),
+    ({"documents": {"required": [{"kind": "RIB"}], "optional": [{"kind": "PASSPORT"}]}},
+     "procedure X: documents.optional: kind must be one of"),
+    ({"documents": {"required": [{"kind": "RIB"}], "expected_when": [{"kind": "KBIS", "field": "zz", "equals": 1}]}},
+     "procedure X: expected_when: unknown field 'zz'"),
+    ({"documents": {"required": [{"kind": "RIB"}], "expected_when": [{"kind": "KBIS", "field": "a"}]}},
+     "procedure X: expected_when needs 'equals'"),
+    ({"documents": {"required": [{"kind": "RIB"}], "optional": [{"kind": "RIB"}]}},
+     "procedure X: a document kind is listed twice"),
+    ({"documents": {"required": [{"kind": "RIB"}], "additional_allowed": "yes"}},
+     "procedure X: additional_allowed must be a boolean"),
+    ({"documents": {"optional": [{"kind": "RIB"}]}}, "procedure X: at least one required document"),
+    ({"eligibility": {"rule": "x"}}, "procedure X: eligibility must be a list"),
+    ({"eligibility": [{"rule": "nope", "message": "m"}]}, "procedure X: rule must be one of"),
+    ({"eligibility": [{"rule": "born_on_or_after", "field": "born", "date": "1998-01-01"}]},
+     "procedure X: 'message' must be a non-empty string"),
+    ({"eligibility": [{"rule": "born_on_or_after", "field": "a", "date": "1998-01-01", "message": "m"}]},
+     "procedure X: born_on_or_after needs a date field"),
+    ({"eligibility": [{"rule": "born_on_or_after", "field": "zz", "date": "1998-01-01", "message": "m"}]},
+     "procedure X: born_on_or_after needs a date field"),
+    ({"eligibility": [{"rule": "born_on_or_after", "field": "born", "date": 1998, "message": "m"}]},
+     "procedure X: born_on_or_after needs a date"),
+    ({"eligibility": [{"rule": "younger_than_at", "field": "a", "at_field": "on", "years": 16, "message": "m"}]},
+     "procedure X: younger_than_at needs a date field"),
+    ({"eligibility": [{"rule": "younger_than_at", "field": "born", "at_field": "a", "years": 16, "message": "m"}]},
+     "procedure X: younger_than_at needs a date at_field"),
+    ({"eligibility": [{"rule": "younger_than_at", "field": "born", "at_field": "on", "years": 0, "message": "m"}]},
+     "procedure X: bad years"),
+    ({"eligibility": [{"rule": "younger_than_at", "field": "born", "at_field": "on", "years": "16", "message": "m"}]},
+     "procedure X: bad years"),
+    ({"eligibility": [{"rule": "holder_matches_applicant", "holder_field": "zz", "last_name_field": "a",
+                       "first_name_field": "a", "message": "m"}]},
+     "procedure X: holder_matches_applicant: unknown holder_field"),
+    ({"eligibility": [{"rule": "holder_matches_applicant", "holder_field": "a", "last_name_field": "a",
+                       "first_name_field": "zz", "message": "m"}]},
+     "procedure X: holder_matches_applicant: unknown first_name_field"),
+])
+def test_malformed_procedures_fail_with_the_procedure_and_the_problem(changes, problem):
+    with pytest.raises(CatalogueError) as failed:
+        parse_catalogue(_catalogue(**changes))
+    assert problem in str(failed.value)
+
+
+def test_a_procedure_as_the_api_sends_it():
+    rules = [{"rule": "born_on_or_after", "field": "born", "date": "1998-01-01", "message": "Trop tôt."}]
+    documents = {"required": [{"kind": "RIB", "label": "Le RIB", "help": "Aide"}],
+                 "expected_when": [{"kind": "KBIS", "field": "a", "equals": "x"}], "additional_allowed": True}
+    proc = parse_catalogue(_catalogue(eligibility=rules, documents=documents, summary_notice="Note"))[0]["X"]
+    bare = {"help": None, "prefill": None, "required_when": None}
+    assert proc.as_dict() == {
+        "code": "X", "label": "X", "sens": "D", "audience": "ENTREPRISE", "amount_mode": "TOTAL",
+        "has_amount": False, "once_only": False,
+        "steps": [{"code": "INFORMATIONS", "label": "I"}, {"code": "JUSTIFICATIFS", "label": "J"},
+                  {"code": "RECAPITULATIF", "label": "R"}, {"code": "CONFIRMATION", "label": "C"}],
+        "sections": [{"code": "S", "label": "Section"}],
+        "fields": [{"name": "a", "label": "A", "type": "text", "section": "S", "mandatory": True, **bare},
+                   {"name": "born", "label": "Né le", "type": "date", "section": None, "mandatory": True, **bare},
+                   {"name": "on", "label": "Le", "type": "date", "section": None, "mandatory": False, **bare}],
+        "documents": {"required": [{"kind": "RIB", "label": "Le RIB", "help": "Aide", "when": None}],
+                      "optional": [],
+                      "expected_when": [{"kind": "KBIS", "label": None, "help": None,
+                                         "when": {"field": "a", "equals": "x"}}],
+                      "additional_allowed": True},
+        "eligibility": [{"rule": "born_on_or_after", "field": "born", "date": "1998-01-01", "message": "Trop tôt."}],
+        "summary_notice": "Note",
+    }
+    field = parse_catalogue(with_field(
+        "{name: d, label: D, type: date, mandatory: true, min: '2000-01-01', max: today, help: H, prefill: email}"
+    ))[0]["X"].fields[0]
+    assert field.as_dict() == {"name": "d", "label": "D", "type": "date", "section": None, "mandatory": True,
+                               "help": "H", "required_when": None, "prefill": "email", "min": "2000-01-01",
+                               "max": "today"}

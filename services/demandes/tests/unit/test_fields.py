@@ -5,7 +5,7 @@ import pytest
 
 from consignations_shared.errors import ValidationFailed
 from demandes_service.domain import fields as f
-from demandes_service.domain.catalogue import procedure
+from demandes_service.domain.catalogue import Field, procedure
 
 TODAY = date(2025, 10, 15)
 IBAN = "FR76 3000 6000 0112 3456 7890 189"
@@ -155,12 +155,27 @@ def test_holder_mismatch_refused(holder):
                       "(parents, amis...) : le titulaire du compte doit correspondre à vos nom et prénom."}
 
 
-def test_jeux_video_child_under_16_at_competition():
-    form = {"child_birth_date": "2005-01-01", "competition_date": "2024-06-01"}
-    _, errors = check("JEUX_VIDEO_C", form, complete=False)
-    assert "moins de 16 ans" in errors["child_birth_date"]
-    _, errors = check("JEUX_VIDEO_C", {**form, "child_birth_date": "2010-01-01"}, complete=False)
-    assert errors == {}
+JEUX_VIDEO_MESSAGE = ("Seuls les gains des enfants de moins de 16 ans à la date de la compétition sont déposés "
+                      "à la Caisse des Dépôts.")
+
+
+@pytest.mark.parametrize("born, competition, refused", [
+    ("2008-06-01", "2024-06-01", True),    # 16 years old exactly on the day of the competition
+    ("2008-06-02", "2024-06-01", False),   # 16 the day after: still 15 on the day
+    ("2008-05-31", "2024-06-01", True),    # 16 the day before
+    ("2005-01-01", "2024-06-01", True),
+    ("2010-01-01", "2024-06-01", False),
+    ("2008-02-29", "2024-02-28", False),   # born on 29 February: 16 on 29 February 2024
+    ("2008-02-29", "2024-02-29", True),
+])
+def test_jeux_video_child_under_16_at_competition(born, competition, refused):
+    _, errors = check("JEUX_VIDEO_C", {"child_birth_date": born, "competition_date": competition}, complete=False)
+    assert errors == ({"child_birth_date": JEUX_VIDEO_MESSAGE} if refused else {})
+
+
+def test_jeux_video_age_needs_both_dates():
+    assert check("JEUX_VIDEO_C", {"child_birth_date": "2005-01-01"}, complete=False)[1] == {}
+    assert check("JEUX_VIDEO_C", {"competition_date": "2024-06-01"}, complete=False)[1] == {}
 
 
 def test_require_valid_raises_validation_failed():
@@ -173,3 +188,49 @@ def test_masked_iban_keeps_last_four():
     assert f.masked_iban(IBAN) == "**** **** **** **** **** ***0 189"
     assert f.masked_iban("FR7630006000011234567890189").replace(" ", "").endswith("0189")
     assert f.masked_iban("") == ""
+
+
+# --- check_value at its boundaries (issue 21: mutation survivors) -----------------------------
+
+def _field(kind, **params):
+    return Field(name="x", label="Le champ X", type=kind, section=None, mandatory=True, params=params)
+
+
+def _message(field, value, today=TODAY):
+    with pytest.raises(f._Invalid) as refused:
+        f.check_value(field, value, today=today)
+    return refused.value.message
+
+
+def test_text_is_limited_to_200_characters_by_default_or_to_its_max_length():
+    assert f.check_value(_field("text"), "a" * 200) == "a" * 200
+    assert _message(_field("text"), "a" * 201) == "Le champ « Le champ X » ne doit pas dépasser 200 caractères."
+    assert f.check_value(_field("text", max_length=5), "abcde") == "abcde"
+    assert _message(_field("text", max_length=5), "abcdef") == "Le champ « Le champ X » ne doit pas dépasser 5 caractères."
+    assert _message(_field("text"), 12) == "Le champ « Le champ X » est invalide."
+
+
+def test_dates_between_their_bounds_inclusive():
+    field = _field("date", min=date(2020, 1, 1), max=date(2020, 12, 31))
+    assert f.check_value(field, "2020-01-01") == date(2020, 1, 1)
+    assert f.check_value(field, "2020-12-31") == date(2020, 12, 31)
+    assert _message(field, "2019-12-31") == "La date ne peut pas être antérieure au 01/01/2020."
+    assert _message(field, "2021-01-01") == "La date ne peut pas être postérieure au 31/12/2020."
+    until_today = _field("date", min="today", max="today")
+    assert f.check_value(until_today, TODAY.isoformat()) == TODAY
+    assert _message(until_today, "2025-10-16") == "La date ne peut pas être postérieure à aujourd'hui."
+    assert _message(until_today, "2025-10-14") == "La date ne peut pas être antérieure au 15/10/2025."
+
+
+def test_an_amount_up_to_its_maximum_inclusive():
+    field = _field("amount", max=1000)
+    assert f.check_value(field, "1000") == Decimal("1000.00")
+    with pytest.raises(f._Invalid):
+        f.check_value(field, "1000.01")
+    assert f.check_value(_field("amount"), "999999999.99") == Decimal("999999999.99")
+    with pytest.raises(f._Invalid):
+        f.check_value(_field("amount"), "1000000000")
+    assert f.check_value(_field("amount"), "1\u202f500,50 €") == Decimal("1500.50")
+    for value in (True, 1.5):
+        with pytest.raises(f._Invalid):
+            f.check_value(_field("amount"), value)

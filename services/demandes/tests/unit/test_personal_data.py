@@ -110,16 +110,43 @@ def test_ordinary_replies_are_clean(text):
     assert not pd.contains_personal_data(text)
 
 
-def test_enough_cases_of_each_kind():
-    assert len(POSITIVES) >= 25 and len(NEGATIVES) >= 25
-    assert {kind for _, kind, _ in POSITIVES} == set(pd.KINDS)
+def _luhn_number(prefix, length):
+    body = prefix + "0" * (length - len(prefix) - 1)
+    return body + luhn.calc_check_digit(body)
 
 
-def test_the_negative_cases_really_are_traps():
-    """The numbers above would pass a bare checksum: only the extra rules keep them out."""
-    assert nir.is_valid(REQUEST_NUMBER_PASSING_NIR_KEY)
-    for number in ("44306184100047", "55210055400013", "73282932000074"):
-        assert siret.is_valid(number) and luhn.is_valid(number)
+@pytest.mark.parametrize("prefix, network, lengths", [
+    ("4", "Visa", {13, 16, 19}), ("51", "Mastercard", {16}), ("2221", "Mastercard", {16}),
+    ("34", "American Express", {15}), ("37", "American Express", {15}),
+])
+def test_a_luhn_number_is_a_card_only_at_its_networks_lengths(prefix, network, lengths):
+    """Every length from 12 to 20 digits, each passing Luhn: found exactly at the network's lengths
+    (a 14-digit SIRET passes Luhn by design and may start with 4 or 5)."""
+    found = {n for n in range(12, 21)
+             if [f.kind for f in find_personal_data(f"Carte {_luhn_number(prefix, n)} merci.")] == ["card_number"]}
+    assert found == lengths, network
+
+
+def test_sirets_passing_luhn_are_not_cards():
+    for number in ("44306184100047", "55210055400013"):
+        assert siret.is_valid(number) and luhn.is_valid(number)  # the trap: a bare Luhn check would match
+        assert find_personal_data(f"SIRET {number}.") == []
+
+
+def test_a_request_number_passing_the_nir_key_is_a_nir_only_when_spaced_out_as_one():
+    assert nir.is_valid(REQUEST_NUMBER_PASSING_NIR_KEY)  # the trap: a bare NIR check would match
+    assert find_personal_data(f"Demande {REQUEST_NUMBER_PASSING_NIR_KEY} svp") == []
+    spaced = "1 02 61 10 000 000 73"
+    assert [(f.kind, f.excerpt) for f in find_personal_data(f"Mon numéro : {spaced}.")] == [("nir", spaced)]
+
+
+@pytest.mark.parametrize("number", [
+    "NO9386011117947",  # Norway: 15 characters, the shortest IBAN
+    "LC55HEMM000100010012001200023015",  # Saint Lucia: 32
+    "RU0204452560040702810412345678901",  # Russia: 33
+])
+def test_ibans_of_every_length_are_found(number):
+    assert [(f.kind, f.excerpt) for f in find_personal_data(f"Compte {number} merci")] == [("iban", number)]
 
 
 def test_several_findings_in_reading_order():
@@ -167,3 +194,26 @@ def test_warning_is_french_and_names_the_kinds():
     for word in ("coordonnées bancaires", "carte bancaire", "sécurité sociale", "téléphone",
                  "adresse électronique"):
         assert word in warning
+
+
+def _nir_with_month(month: str, sex: str = "1") -> str:
+    first = f"{sex}85{month}78006084"
+    key = nir.calc_check_digits(first)
+    return f"{first[0]} {first[1:3]} {first[3:5]} {first[5:7]} {first[7:10]} {first[10:13]} {key}"
+
+
+@pytest.mark.parametrize("month, found", [
+    ("00", False), ("01", True), ("12", True), ("13", False), ("19", False), ("20", True), ("42", True),
+    ("43", False), ("49", False), ("50", True), ("99", True),
+])
+def test_nir_months_known_and_unknown(month, found):
+    """Months 01-12, and 20, 30-42, 50-99 given when the birth month is unknown."""
+    number = _nir_with_month(month)
+    assert [f.kind for f in find_personal_data(f"Sécu {number}.")] == (["nir"] if found else [])
+
+
+@pytest.mark.parametrize("sex, found", [("1", True), ("2", True), ("3", True), ("4", True), ("7", True),
+                                        ("8", True), ("5", False), ("6", False), ("9", False)])
+def test_nir_first_digit(sex, found):
+    number = _nir_with_month("05", sex)
+    assert [f.kind for f in find_personal_data(f"Sécu {number}.")] == (["nir"] if found else [])

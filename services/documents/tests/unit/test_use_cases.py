@@ -9,7 +9,7 @@ import pytest
 from consignations_shared import grants
 from consignations_shared.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationFailed
 from documents_service import documents, samples
-from documents_service.documents import MAX_FILE_SIZE, FileTooLarge, IntegrityFailure
+from documents_service.documents import FileTooLarge, IntegrityFailure
 
 
 ALICE = {"id": "alice", "email": "alice@example.com", "profile": "PARTICULIER", "is_staff": False}
@@ -137,8 +137,12 @@ def test_refused_files_leave_nothing_behind(gw, ctx, tmp_path, events, data, cod
 
 
 def test_five_megabytes_pass_and_one_more_byte_does_not(gw, ctx, tmp_path):
-    assert upload(gw, samples.pdf_of_size(MAX_FILE_SIZE))["size"] == MAX_FILE_SIZE
-    too_big = samples.pdf_of_size(MAX_FILE_SIZE + 1)
+    """DO-1's limit written out (5 MiB, 5,242,880 bytes), not read from the constant it checks."""
+    five_mb = 5 * 1024 * 1024
+    assert upload(gw, samples.pdf_of_size(five_mb))["size"] == 5_242_880
+    exact = samples.pdf_of_size(five_mb)  # length not announced: counted while reading
+    assert gw.upload({**OWNER, "kind": "RIB"}, ALICE, io.BytesIO(exact), None)["size"] == five_mb
+    too_big = samples.pdf_of_size(five_mb + 1)
     with pytest.raises(FileTooLarge):  # announced length
         upload(gw, too_big)
     with pytest.raises(FileTooLarge):  # length not announced: counted while reading

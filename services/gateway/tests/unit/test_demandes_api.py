@@ -19,10 +19,21 @@ def test_procedures_are_those_of_the_session_person(client, rpc):
     assert rpc.calls == [("demandes", "procedures", (PERSON,))]
 
 
-def test_one_procedure(client, rpc):
-    rpc.answer = {"code": "ARS_D", "sens": "D"}
-    assert client.get("/api/procedures/ARS_D", headers=AUTH).get_json() == {"code": "ARS_D", "sens": "D"}
-    assert rpc.calls == [("demandes", "procedure", ("ARS_D",))]
+def test_one_procedure_is_the_one_of_the_path(client, rpc):
+    """The code comes from the path (not from the query), and each code gets its own procedure:
+    the fake answers from the call's arguments, so a wrong code would show in the body."""
+    catalogue = {"ARS_D": {"code": "ARS_D", "sens": "D", "label": "Allocation de rentrée scolaire"},
+                 "ESM_D": {"code": "ESM_D", "sens": "D", "label": "Enfants du spectacle"}}
+    answer_from_args = rpc.call
+
+    def call(service, method, *args, **kwargs):
+        answered = answer_from_args(service, method, *args, **kwargs)
+        return catalogue[args[0]] if (service, method) == ("demandes", "procedure") else answered
+
+    rpc.call = call
+    assert client.get("/api/procedures/ESM_D?code=ARS_D", headers=AUTH).get_json() == catalogue["ESM_D"]
+    assert client.get("/api/procedures/ARS_D", headers=AUTH).get_json() == catalogue["ARS_D"]
+    assert rpc.calls == [("demandes", "procedure", ("ESM_D",)), ("demandes", "procedure", ("ARS_D",))]
 
 
 def test_an_unknown_procedure_is_a_french_404(client, rpc):

@@ -1,8 +1,7 @@
 """Login against the real identity service (PostgreSQL, RabbitMQ, real argon2 parameters):
-comparable timing for known and unknown addresses (NF-1), lock-out then unlock with the
-service clock, and concurrent logins that do not stall the service."""
-import statistics
-import time
+lock-out then unlock with the service clock.
+That known and unknown addresses cost the same (NF-1) is tested as a mechanism in the unit tier
+(one argon2 verification on every path, test_identity_flows.py) and measured by bench/all.py."""
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -37,26 +36,9 @@ def activated(identity, rpc, spy, email):
     rpc.identity.activate_account(command["payload"]["link_token"])
 
 
-def login_duration(rpc, email, password):
-    started = time.perf_counter()
+def failed_login(rpc, email, password):
     with pytest.raises(Unauthenticated):
         rpc.identity.login(email, password)
-    return time.perf_counter() - started
-
-
-def test_unknown_and_known_addresses_take_comparable_time(identity, rpc, spy):
-    activated(identity, rpc, spy, "connue@example.com")
-    for _ in range(2):  # warm up both paths (dummy hash, connections)
-        login_duration(rpc, "connue@example.com", "Mauvais-1")
-        login_duration(rpc, "inconnue@example.com", "Mauvais-1")
-    known, unknown = [], []
-    for n in range(9):  # interleaved, different addresses so no lock-out kicks in
-        known.append(login_duration(rpc, "connue@example.com", f"Mauvais-{n}"))
-        unknown.append(login_duration(rpc, f"inconnue-{n}@example.com", f"Mauvais-{n}"))
-    known_median, unknown_median = statistics.median(known), statistics.median(unknown)
-    # Both run one argon2id verification with the same parameters: the medians differ by a
-    # small part of it, not by a whole hash (which is what leaks an account's existence).
-    assert abs(known_median - unknown_median) < 0.25 * max(known_median, unknown_median), (known, unknown)
 
 
 def test_lock_out_then_unlock_after_the_delay(identity, rpc, spy):
@@ -64,7 +46,7 @@ def test_lock_out_then_unlock_after_the_delay(identity, rpc, spy):
     use_clock(identity, clock)
     activated(identity, rpc, spy, "verrou@example.com")
     for n in range(10):
-        login_duration(rpc, "verrou@example.com", f"Mauvais-{n}")
+        failed_login(rpc, "verrou@example.com", f"Mauvais-{n}")
     with pytest.raises(Unauthenticated):
         rpc.identity.login("verrou@example.com", PASSWORD)
     clock.advance(minutes=1)

@@ -1,8 +1,11 @@
 """SPEC ID-3, ID-4 and NF-1: confidential codes (generation, hashing, expiry, attempts, resend)."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
-from datetime import datetime, timedelta, timezone
+from dataclasses import replace as dataclasses_replace
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from types import SimpleNamespace
 
 import pytest
@@ -277,3 +280,82 @@ def test_every_refusal_has_a_distinct_french_message():
     assert len(set(messages)) == len(CodeRefusal)
     assert all("code confidentiel" in message for message in messages)
     assert refusal_message(CodeRefusal.INCORRECT) == "Le code confidentiel est incorrect."
+
+
+def test_sms_codes_cover_the_six_digit_range(monkeypatch):
+    bounds = []
+    monkeypatch.setattr(codes.secrets, "randbelow", lambda n: bounds.append(n) or n - 1)
+    assert generate_sms_code() == "999999"
+    assert bounds == [1_000_000]
+
+
+def test_codes_are_upper_cased_not_lower_cased():
+    assert codes.normalise_code(" ab c\t7 ") == "ABC7"
+    with pytest.raises(TypeError):
+        codes.normalise_code(None)
+
+
+def test_refusals_keep_the_stored_state(clock):
+    state = issue_code(clock.now(), policy=SIGNUP_CODE_POLICY)
+    used = dataclasses_replace(state, used_at=clock.now())
+    outcome = evaluate_attempt(used, True, clock.now(), policy=SIGNUP_CODE_POLICY)
+    assert outcome.accepted is False and outcome.state == used and not outcome.changed
+    superseded = supersede(state)
+    outcome = evaluate_attempt(superseded, True, clock.now(), policy=SIGNUP_CODE_POLICY)
+    assert outcome.accepted is False and outcome.state == superseded
+    assert evaluate_attempt(None, True, clock.now(), policy=SIGNUP_CODE_POLICY).remaining_attempts == 0
+
+
+def test_remaining_attempts_follow_the_policy(clock):
+    policy = CodePolicy(validity=timedelta(minutes=10), max_attempts=3, resend_interval=timedelta(seconds=1))
+    outcome = evaluate_attempt(issue_code(clock.now(), policy=policy), False, clock.now(), policy=policy)
+    assert outcome.remaining_attempts == 2 and outcome.state.attempts == 1
+    refused = evaluate_resend(issue_code(clock.now(), policy=policy).issued_at, clock.now(), policy=policy)
+    assert refused.allowed is False
+    assert refused.message == "Veuillez patienter 1 seconde avant de demander un nouveau code confidentiel."
+    assert refusal_message(CodeRefusal.RESEND_TOO_SOON, resend_interval=timedelta(seconds=2)) == \
+        "Veuillez patienter 2 secondes avant de demander un nouveau code confidentiel."
+
+
+def test_a_policy_needs_one_attempt_and_no_negative_resend_interval():
+    CodePolicy(validity=timedelta(minutes=1), max_attempts=1, resend_interval=timedelta(0))
+    with pytest.raises(ValueError):
+        CodePolicy(validity=timedelta(minutes=1), max_attempts=0, resend_interval=timedelta(0))
+    with pytest.raises(ValueError):
+        CodePolicy(validity=timedelta(minutes=1), max_attempts=1, resend_interval=timedelta(seconds=-1))
+
+
+def test_a_row_without_attempts_has_none_and_keeps_its_expiry(clock):
+    row = {"issued_at": clock.now(), "expires_at": clock.now() + timedelta(minutes=10), "attempts": None,
+           "used_at": None, "superseded": 0}
+    state = CodeState.from_row(row)
+    assert state.attempts == 0 and state.expires_at == clock.now() + timedelta(minutes=10)
+
+
+def test_an_accepted_code_tells_the_attempts_that_were_left(clock):
+    state = issue_code(clock.now(), policy=SIGNUP_CODE_POLICY)
+    wrong = evaluate_attempt(state, False, clock.now(), policy=SIGNUP_CODE_POLICY)
+    right = evaluate_attempt(wrong.state, True, clock.now(), policy=SIGNUP_CODE_POLICY)
+    assert right.accepted is True and right.remaining_attempts == 4
+
+
+def test_the_hash_is_the_hmac_of_the_versioned_nul_separated_parts():
+    expected = hmac.new(KEY, b"consignations-code-v1\x00signup\x00" + SIGNUP_ID.encode() + b"\x00K7P2QX",
+                        hashlib.sha256).hexdigest()
+    assert hash_code(KEY, "signup", SIGNUP_ID, " k7p2 qx ") == expected
+    with pytest.raises(ValueError):
+        hash_code(KEY, "signup", "a\x00b", "K7P2QX")
+
+
+def test_codes_match_refuses_a_stored_hash_that_is_not_text():
+    assert codes_match(123, KEY, "signup", SIGNUP_ID, "K7P2QX") is False
+
+
+def test_now_must_be_an_aware_datetime():
+    class NoOffset(tzinfo):
+        def utcoffset(self, dt):
+            return None
+
+    for now in (date(2026, 3, 2), datetime(2026, 3, 2, 10, 0), datetime(2026, 3, 2, 10, 0, tzinfo=NoOffset())):
+        with pytest.raises(ValueError):
+            issue_code(now, policy=SIGNUP_CODE_POLICY)

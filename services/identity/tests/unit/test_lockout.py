@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from consignations_shared.clock import FrozenClock
 from identity_service.domain.lockout import (
-    ThrottleState, ip_allowed, is_locked, lock_duration, record_failure, record_success,
+    LockoutPolicy, ThrottleState, ip_allowed, is_locked, lock_duration, record_failure, record_success,
 )
 
 
@@ -71,3 +71,34 @@ def test_twelve_quiet_hours_forget_past_locks():
     clock.advance(hours=12)
     state, started = fail(state, clock)
     assert not started and state.lock_level == 0 and len(state.failures) == 1
+
+
+def test_exactly_ten_failures_in_the_window_lock_and_only_the_last_ten_are_kept():
+    """The threshold at its boundary, with failures spread inside the 15 minutes, and the stored
+    list bounded at 10 (the 9 previous + this one) whatever happened before."""
+    clock = FrozenClock()
+    state = ThrottleState()
+    for n in range(9):
+        state, started = record_failure(state, clock.now())
+        assert not started and len(state.failures) == n + 1
+        clock.advance(minutes=1)  # the 1st failure is 9 minutes old at the 10th: still counted
+    state, started = record_failure(state, clock.now())
+    assert started and state.lock_level == 1 and len(state.failures) == 10
+    clock.advance(minutes=2)  # the lock ran out; level 1: the next failure locks again
+    old = ThrottleState(failures=tuple(clock.now() - timedelta(seconds=s) for s in range(15, 0, -1)),
+                        lock_level=1)
+    state, started = record_failure(old, clock.now())
+    assert started and len(state.failures) == 10 and state.failures[-1] == clock.now()
+    assert state.failures[0] == clock.now() - timedelta(seconds=9)
+
+
+def test_the_lock_follows_the_policy_given():
+    clock = FrozenClock()
+    policy = LockoutPolicy(threshold=3, first_lock=timedelta(minutes=5), max_lock=timedelta(minutes=30))
+    state = ThrottleState()
+    for _ in range(2):
+        state, started = record_failure(state, clock.now(), policy)
+        assert not started
+    state, started = record_failure(state, clock.now(), policy)
+    assert started and state.locked_until == clock.now() + timedelta(minutes=5)
+    assert lock_duration(3, policy) == timedelta(minutes=20) and lock_duration(4, policy) == timedelta(minutes=30)

@@ -264,3 +264,37 @@ def test_dummy_verify_uses_the_hasher_parameters():
     assert fast.dummy_verify(VALID) is False
     assert fast.dummy_hash is fast.dummy_hash
     assert fast.needs_rehash(fast.dummy_hash) is False
+
+
+def test_dummy_verify_runs_one_real_verification_against_the_dummy_hash():
+    """NF-1: an unknown address costs one argon2id verification, like a known one."""
+    verified = []
+
+    def offload(fn, *args):
+        if fn.__name__ == "verify":
+            verified.append(args[0])
+        return fn(*args)
+
+    fast = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, offload=offload)
+    assert fast.dummy_verify(VALID) is False
+    assert verified == [fast.dummy_hash]
+    assert argon2.extract_parameters(verified[0]) == fast.parameters
+
+
+def test_every_parameter_given_to_the_hasher_is_used():
+    odd = PasswordHasher(time_cost=1, memory_cost=16, parallelism=2, hash_len=20, salt_len=12)
+    params = argon2.extract_parameters(odd.hash(VALID))
+    assert params == odd.parameters
+    assert (params.type, params.time_cost, params.memory_cost, params.parallelism, params.hash_len,
+            params.salt_len) == (argon2.Type.ID, 1, 16, 2, 20, 12)
+
+
+@pytest.mark.parametrize("bad", [None, b"$argon2id$", 42, ""])
+def test_verify_refuses_stored_values_that_are_not_hashes(bad):
+    assert PasswordHasher(time_cost=1, memory_cost=8).verify(bad, VALID) is False
+
+
+def test_ensure_password_policy_names_the_password_field_by_default():
+    with pytest.raises(ValidationFailed) as caught:
+        ensure_password_policy("xq")
+    assert list(caught.value.fields) == ["password"]

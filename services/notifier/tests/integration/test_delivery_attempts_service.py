@@ -6,13 +6,14 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from kombu import Connection, Producer
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from consignations_shared import dead_letters
 from consignations_shared.events import COMMANDS_EXCHANGE, new_envelope
-from consignations_shared.testing import free_port
+from consignations_shared.testing import refusing_port
 from notifier_service.delivery import read_outbox
 from notifier_service.models import DeliveryAttemptRecord, Notification
 from notifier_service.service import NotifierService
@@ -43,9 +44,15 @@ def attempts(container):
         engine.dispose()
 
 
-def test_transient_failures_are_logged_per_attempt_then_dead_lettered(start_service, amqp_uri):
+@pytest.fixture
+def refused_smtp_port():
+    with refusing_port() as port:  # held for the whole test: nobody can start listening there
+        yield port
+
+
+def test_transient_failures_are_logged_per_attempt_then_dead_lettered(start_service, amqp_uri, refused_smtp_port):
     container = start_service(NotifierService, env={
-        "NOTIFIER_EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(free_port())})  # nobody there
+        "NOTIFIER_EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(refused_smtp_port)})
     envelope = send_command(amqp_uri, "send_signup_email_code", {
         "signup_id": "s-1", "email": "contact@acme.example.com", "company_name": "ACME", "code": "K7P2QX"})
     dlq = "notifier.send_signup_email_code.dlq"

@@ -9,13 +9,13 @@ import socket
 import ssl
 import subprocess
 import threading
-import time
 
 import pytest
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
+from consignations_shared.testing import refusing_port
 from notifier_service.delivery import (
     PermanentDeliveryError,
     SmtpEmailBackend,
@@ -98,9 +98,11 @@ def test_delivers_a_rendered_email(smtp_server):
 
 
 def test_closed_port_is_transient():
-    backend = SmtpEmailBackend(HOST, _free_port(), timeout=2)  # nothing listens there any more
-    with pytest.raises(TransientDeliveryError):
-        backend.send(_email(), "notif-closed-port")
+    with refusing_port(HOST) as port:  # bound by this test, never listening: connections refused
+        backend = SmtpEmailBackend(HOST, port, timeout=2)
+        with pytest.raises(TransientDeliveryError) as raised:
+            backend.send(_email(), "notif-closed-port")
+    assert isinstance(raised.value.__cause__, ConnectionRefusedError), repr(raised.value.__cause__)
 
 
 def test_recipient_refused_with_550_is_permanent(smtp_server):
@@ -129,10 +131,15 @@ def test_silent_server_times_out_as_transient():
     try:
         backend = SmtpEmailBackend(HOST, listener.getsockname()[1], timeout=0.5,
                                    local_hostname="notifier.test")
-        started = time.monotonic()
-        with pytest.raises(TransientDeliveryError):
+        with pytest.raises(TransientDeliveryError) as raised:
             backend.send(_email(), "notif-timeout")  # no greeting is ever sent
-        assert time.monotonic() - started < 5
+        # The backend's own socket timeout ended the wait (not a refusal, not a disconnection);
+        # without it the call would wait for the greeting forever.
+        chain, error = [], raised.value
+        while error is not None:  # smtplib turns the socket's timeout into SMTPServerDisconnected
+            chain.append(error)
+            error = error.__cause__ or error.__context__
+        assert any(isinstance(e, TimeoutError) for e in chain), chain
     finally:
         thread.join(timeout=2)
         for connection, _ in accepted:

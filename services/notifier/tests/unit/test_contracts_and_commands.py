@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -21,13 +22,42 @@ def consumed_routing_keys():
     return {spec.routing_key for spec in queue_specs(NotifierService, (1.0,))}
 
 
-def test_every_consumed_command_and_event_is_documented_and_has_a_contract():
-    documented = contracts.__doc__
+def documented_payloads(doc: str) -> dict[str, dict[str, bool]]:
+    """{routing name: {payload key: required}} read from the tables of contracts.py's docstring
+    (a key followed by ``?`` is optional; ``(...)`` and ``[...]`` details are skipped)."""
+    rows, current = {}, None
+    for line in doc.splitlines():
+        row = re.match(r"^([a-z_]+(?:\.[a-z_]+)?)\s{2,}\S+\s+(.*)$", line)
+        if row:
+            current = row.group(1)
+            rows[current] = row.group(2)
+        elif line.startswith("="):
+            current = None
+        elif current and line.startswith(" ") and line.strip():
+            rows[current] += " " + re.sub(r"^NO-[0-9]+,?\s+", "", line.strip())
+    payloads = {}
+    for name, text in rows.items():
+        braces = re.search(r"\{(.*?)\}(?=\s*(->|$))", text)
+        inner = re.sub(r"\[[^\]]*\]", "", re.sub(r"\([^)]*\)", "", braces.group(1))) if braces else ""
+        keys = (re.match(r"([a-z_]+)(\?)?", part.strip()) for part in inner.split(","))
+        payloads[name] = {k.group(1): k.group(2) is None for k in keys if k}
+    return payloads
+
+
+def test_every_consumed_command_and_event_is_documented_as_its_contract_reads_it():
+    """The docstring of contracts.py is the notifier's published contract: each consumed routing
+    key has a row whose payload names every key the contract reads, the required ones without
+    ``?``, and no key the contract does not know."""
     keys = consumed_routing_keys()
     assert keys == ({c.routing_key for c in contracts.COMMANDS.values()} | set(contracts.EVENTS))
-    for key in keys:
-        name = key.split(".", 1)[1] if key.startswith("notifier.") else key
-        assert name in documented, key
+    documented = documented_payloads(contracts.__doc__)
+    for contract in [*contracts.COMMANDS.values(), *contracts.EVENTS.values()]:
+        name = contract.routing_key.split(".", 1)[1] if contract.routing_key.startswith("notifier.") \
+            else contract.routing_key
+        payload = documented.get(name)
+        assert payload, name
+        assert set(payload) == set(contract.required) | set(contract.optional), (name, payload, contract)
+        assert all(payload[key] for key in contract.required), (name, payload, contract)
     for name in ("demandes.demande_submitted", "demandes.demande_state_changed", "documents.payment_proof_issued",
                  "demandes.demande_reassigned", "accounts.deletion_requested", "demandes.message_posted",
                  "accounts.person_updated", "identity.signup_verified", "identity.person_invited"):
