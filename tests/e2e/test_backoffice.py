@@ -53,6 +53,12 @@ def error(reply, status):
     return reply.json()["error"]
 
 
+def said(refused: dict) -> str:
+    """What a GW-3 error tells the person: its message and its fields' (a 422 whose fields carry
+    the detail summarises its message, issue 18)."""
+    return " ".join([refused["message"], *refused.get("fields", {}).values()])
+
+
 def test_the_acceptance_loop(system, company, agent):
     client = company["admin"]
     demande_id, number, rib = submitted(client)
@@ -73,7 +79,7 @@ def test_the_acceptance_loop(system, company, agent):
     assert detail["values"]["iban"].replace(" ", "") == SAISIE["iban"] and detail["history"][-1]["to_state"] == "SUBMITTED"
 
     # BO-2: a complement needs a document flagged first; then RIB non conforme → AWAITING_COMPLEMENT, NO-9.
-    assert "non conforme" in error(agent.post(f"/api/backoffice/demandes/{demande_id}/complement"), 422)["message"]
+    assert "non conforme" in said(error(agent.post(f"/api/backoffice/demandes/{demande_id}/complement"), 422))
     reviewed = agent.post(f"/api/documents/{rib}/review", json={"status": "non_conforme", "reason": RIB_REASON})
     assert reviewed.status_code == 200, reviewed.text
     asked = agent.post(f"/api/backoffice/demandes/{demande_id}/complement", json={})
@@ -87,7 +93,7 @@ def test_the_acceptance_loop(system, company, agent):
     seen = client.get("/api/documents", params={"owner_service": "demandes", "owner_id": demande_id}).json()
     assert [(d["id"], d["review"]["status"], d["review"]["reason"]) for d in seen if d["kind"] == "RIB"] == [
         (rib, "non_conforme", RIB_REASON)]
-    assert RIB_LABEL in error(client.post(f"/api/demandes/{demande_id}/complete"), 422)["message"]
+    assert RIB_LABEL in said(error(client.post(f"/api/demandes/{demande_id}/complete"), 422))
     replaced = client.post(f"/api/documents/{rib}/replace",
                            files={"file": ("rib-2026.pdf", samples.pdf(2), "application/pdf")})
     assert replaced.status_code == 201, replaced.text
@@ -193,7 +199,7 @@ def test_the_acceptance_loop(system, company, agent):
 def test_validation_needs_every_document_reviewed(company, agent):
     demande_id, _, _ = submitted(company["admin"])
     refused = error(agent.post(f"/api/backoffice/demandes/{demande_id}/validate"), 422)
-    assert "Contrôlez chaque document" in refused["message"]
+    assert refused["message"] == "Un champ est invalide." and "Contrôlez chaque document" in said(refused)
 
 
 def test_another_request_is_rejected_with_a_reason(system, company, agent):

@@ -184,9 +184,13 @@ class DemandesService(HealthEndpoints):
             log.warning("documents read model not rebuilt yet: %s: %s", type(exc).__name__, exc)
 
     def _readiness(self) -> dict:
+        """The read model of the requests' documents joins the members' in the `read_models` check."""
         report = super()._readiness()
-        report["checks"]["documents_read_model"] = "ready" if self.documents_model.documents_ready else "rebuilding"
         if not self.documents_model.documents_ready:
+            checks = report["checks"]
+            pending = checks.get("read_models", "ok")
+            checks["read_models"] = ("rebuilding: request_documents" if pending == "ok"
+                                     else f"{pending}, request_documents")
             report["status"] = "not_ready"
         return report
 

@@ -1,6 +1,7 @@
 """The accounts service as demandes needs it now (issue 15): only `members_snapshot`, from which a
-fresh demandes instance rebuilds its members read model before it says it is ready; and the acting
-people the gateway would send (ActingPerson with the membership identity resolved)."""
+fresh demandes instance rebuilds its members read model before it says it is ready; the documents
+service likewise (only `documents_snapshot`); and the acting people the gateway would send
+(ActingPerson with the membership identity resolved)."""
 from __future__ import annotations
 
 import time
@@ -46,3 +47,20 @@ def wait_until_ready(rpc, timeout: float = 30.0) -> dict:
         time.sleep(0.1)
         report = rpc.demandes.ping()
     return report
+
+
+def stub_documents(states: list[dict] = ()):
+    """The documents service as a fresh demandes needs it: `documents_snapshot` of `states` (one
+    page, then an empty one); the pages asked are recorded in `pages`."""
+    class StubDocuments:
+        name = "documents"
+        pages: list = []
+
+        @rpc_entrypoint
+        def documents_snapshot(self, owner_service, after=None, limit=500):
+            StubDocuments.pages.append(after)
+            if after is None and states:
+                return {"documents": list(states), "next": states[-1]["id"]}
+            return {"documents": [], "next": None}
+
+    return StubDocuments

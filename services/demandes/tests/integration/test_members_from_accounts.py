@@ -5,6 +5,7 @@ import time
 import uuid
 
 import pytest
+from sqlalchemy import MetaData
 from sqlalchemy.orm import Session
 
 from accounts_service.service import AccountsService
@@ -16,7 +17,7 @@ from demandes_service.models import Member
 from demandes_service.service import DemandesService
 from identity_service.service import IdentityService
 
-from .accounts_stub import wait_until_ready
+from .accounts_stub import stub_documents, wait_until_ready
 
 PASSWORD = "Nouveau-Mdp-42"
 
@@ -36,6 +37,7 @@ def system(start_service, postgres_database, rpc):
     start_service(IdentityService)
     start_service(AccountsService)
     url = postgres_database("demandes")
+    start_service(stub_documents(), metadata=MetaData())
     start_service(DemandesService, database_url=url)
     assert wait_until_ready(rpc)["status"] == "ready"
     return get_engine(url)

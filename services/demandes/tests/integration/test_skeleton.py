@@ -6,11 +6,10 @@ import requests
 from sqlalchemy import MetaData, create_engine, inspect, select
 from sqlalchemy.orm import Session
 
-from consignations_shared.rpc import rpc as rpc_entrypoint
 from demandes_service.models import Member, RequestDocument
 from demandes_service.service import DemandesService
 
-from .accounts_stub import member, stub_accounts, wait_until_ready
+from .accounts_stub import member, stub_accounts, stub_documents, wait_until_ready
 
 PEOPLE = {f"p{n}": member(f"p{n}", "acme", "UTILISATEUR", n + 1, last_name=f"N{n}") for n in range(1203)}
 STATE = {"id": "11111111-1111-4111-8111-111111111111", "lineage_id": "11111111-1111-4111-8111-111111111111",
@@ -18,19 +17,8 @@ STATE = {"id": "11111111-1111-4111-8111-111111111111", "lineage_id": "11111111-1
          "kind_label": "RIB", "status": "attached", "review": {"status": "conforme"}, "file_name": "rib.pdf",
          "content_type": "application/pdf", "size": 3, "sha256": "0" * 64,
          "uploaded_at": "2026-11-20T10:00:00+00:00", "uploaded_by": "alice", "generated": False}
-READY = {"database": "ok", "broker": "ok", "read_models": "ok", "documents_read_model": "ready"}
+READY = {"database": "ok", "broker": "ok", "read_models": "ok"}
 
-
-class StubDocuments:
-    name = "documents"
-    pages = []
-
-    @rpc_entrypoint
-    def documents_snapshot(self, owner_service, after=None, limit=500):
-        self.pages.append(after)
-        if after is None:
-            return {"documents": [STATE], "next": STATE["id"]}
-        return {"documents": [], "next": None}
 
 
 def test_a_fresh_instance_rebuilds_its_read_models_before_it_is_ready(start_service, rpc):
@@ -41,11 +29,11 @@ def test_a_fresh_instance_rebuilds_its_read_models_before_it_is_ready(start_serv
             "request_documents"} <= set(tables)
     address = container.config["WEB_SERVER_ADDRESS"]
     assert rpc.demandes.ping() == {"service": "demandes", "status": "not_ready",
-                                   "checks": {"database": "ok", "broker": "ok", "read_models": "rebuilding: members",
-                                              "documents_read_model": "rebuilding"}}
+                                   "checks": {"database": "ok", "broker": "ok", "read_models": "rebuilding: members, request_documents"}}
     assert requests.get(f"http://{address}/health/ready", timeout=5).status_code == 503
     start_service(stub_accounts(PEOPLE), metadata=MetaData())
-    start_service(StubDocuments, metadata=MetaData())
+    documents = stub_documents([STATE])
+    start_service(documents, metadata=MetaData())
     assert wait_until_ready(rpc, timeout=60)["checks"] == READY
     with Session(engine) as session:  # three pages of 500 members, all there once ready
         names = {m.person_id: m.last_name for m in session.execute(select(Member)).scalars()}
@@ -53,5 +41,5 @@ def test_a_fresh_instance_rebuilds_its_read_models_before_it_is_ready(start_serv
     engine.dispose()
     assert names == {p: r["last_name"] for p, r in PEOPLE.items()}
     assert (row.document_id, row.request_id, row.revision) == (STATE["id"], "req-1", 3)
-    assert StubDocuments.pages == [None, STATE["id"]]
+    assert documents.pages == [None, STATE["id"]]
     assert requests.get(f"http://{address}/health/ready", timeout=5).json()["status"] == "ready"
