@@ -137,7 +137,7 @@ def test_the_acceptance_loop(system, company, agent):
     # MS-5: a reply with an IBAN is not forwarded (the warning is the answer); a clean one is.
     refused = error(client.post(f"/api/demandes/{demande_id}/messages",
                                 json={"body": "Le compte est bien le FR76 3000 6000 0112 3456 7890 189."}), 422)
-    assert refused["code"] == "personal_data" and refused["message"].startswith(WARNING_START)
+    assert refused["code"] == "personal_data" and refused["fields"]["body"].startswith(WARNING_START)
     assert len(client.get(f"/api/demandes/{demande_id}/messages").json()["messages"]) == 1
     answer = client.post(f"/api/demandes/{demande_id}/messages", json={
         "body": "Bonjour, le titulaire est bien notre société, comme indiqué sur le RIB joint à la demande."})

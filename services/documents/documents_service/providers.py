@@ -2,8 +2,6 @@
 internal token of the HTTP API, and per-key locks of generated documents."""
 from __future__ import annotations
 
-import os
-import secrets
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,6 +9,7 @@ from eventlet.semaphore import Semaphore
 from nameko.extensions import DependencyProvider
 
 from consignations_shared.config import settings_of
+from consignations_shared.grants import secret_from_file
 
 from .signing import signer_description, signing_material
 from .storage import storage_from_settings
@@ -25,23 +24,7 @@ def load_internal_token(settings) -> str:
     configured = settings.get("DOCUMENTS_INTERNAL_TOKEN")
     if configured:
         return configured.strip()
-    return token_from_file(Path(settings.var_dir) / TOKEN_FILE)
-
-
-def token_from_file(path: Path) -> str:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(32))
-        try:
-            os.link(temporary, path)  # atomic: whoever links first wins, complete content
-        except FileExistsError:
-            pass
-        finally:
-            temporary.unlink(missing_ok=True)
-    return path.read_text().strip()
+    return secret_from_file(Path(settings.var_dir) / TOKEN_FILE)
 
 
 class KeyedLocks:

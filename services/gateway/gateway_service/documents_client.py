@@ -13,7 +13,6 @@ import base64
 import json
 import logging
 import os
-import secrets
 import threading
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import requests
 from consignations_shared.errors import (
     Conflict, DomainError, Forbidden, Gone, NotFound, ServiceUnavailable, Unauthenticated, ValidationFailed,
 )
+from consignations_shared.grants import secret_from_file  # the token file the documents service reads too
 
 log = logging.getLogger(__name__)
 
@@ -53,23 +53,6 @@ _BY_STATUS = {401: Unauthenticated, 403: Forbidden, 404: NotFound, 409: Conflict
 
 def _encode(value) -> str:
     return base64.urlsafe_b64encode(json.dumps(value, ensure_ascii=False).encode("utf-8")).decode("ascii").rstrip("=")
-
-
-def token_from_file(path: Path) -> str:
-    """Same file and same atomic creation as documents_service.providers.token_from_file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if not path.exists():
-        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as handle:
-            handle.write(secrets.token_urlsafe(32))
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            pass
-        finally:
-            temporary.unlink(missing_ok=True)
-    return path.read_text().strip()
 
 
 class _Body:
@@ -104,7 +87,7 @@ class DocumentsClient:
     @property
     def token(self) -> str:
         if not self._token:
-            self._token = token_from_file(Path(self.var_dir) / TOKEN_FILE)
+            self._token = secret_from_file(Path(self.var_dir) / TOKEN_FILE)
         return self._token
 
     def _headers(self, person: dict, correlation_id: str | None, metadata: dict | None = None,

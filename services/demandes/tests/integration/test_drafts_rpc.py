@@ -7,7 +7,7 @@ from sqlalchemy import MetaData
 from consignations_shared.errors import Forbidden, NotFound, ValidationFailed
 from demandes_service.service import DemandesService
 
-from .accounts_stub import acting, member, stub_accounts, wait_until_ready
+from .accounts_stub import acting, member, stub_accounts, stub_documents, wait_until_ready
 
 PROFILES = {
     "alice": member("alice", "acme", "UTILISATEUR", 1),
@@ -25,6 +25,7 @@ def person(person_id, **extra):
 
 def test_drafts_over_rpc(start_service, rpc):
     start_service(stub_accounts(PROFILES), metadata=MetaData())
+    start_service(stub_documents(), metadata=MetaData())
     start_service(DemandesService)
     assert wait_until_ready(rpc)["checks"]["read_models"] == "ok"
     # what the caller claims about its account is ignored
