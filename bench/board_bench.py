@@ -3,8 +3,8 @@ request numbering under concurrent submitters.
 
 Prints, in one run on this machine (nothing is asserted):
   1. p50/p99 latency and throughput of `GET /api/demandes` with N concurrent clients (default 16)
-     through the real gateway (gunicorn -> identity.resolve_session -> demandes.board ->
-     accounts.my_profile_and_colleagues, one transaction), for one client account of
+     through the real gateway (gunicorn -> the session cache or identity.resolve_session ->
+     demandes.board, which reads names from its own read model: one transaction), for one client account of
      1,000 requests: the TRANSMITTED tab (first page, 20 per page, default sort), a filtered and
      sorted query (TRANSMITTED, sort=amount asc, page 7) and the DRAFTS tab; next to a bare
      Flask JSON endpoint returning the same page's bytes, served by the same gunicorn command
@@ -501,8 +501,6 @@ def main() -> int:
                 ("RPC demandes.board (TRANSMITTED), standalone client",
                  lambda: rpc.demandes.board(person, QUERIES[0][1])),
                 ("  RPC identity.resolve_session (the gateway, first)", lambda: rpc.identity.resolve_session(token)),
-                ("  RPC accounts.my_profile_and_colleagues (inside board)",
-                 lambda: rpc.accounts.my_profile_and_colleagues(person)),
                 ("  RPC demandes.procedure (no database: RPC floor)", lambda: rpc.demandes.procedure("SAISIE_IMMO_D")),
             ]
             print()

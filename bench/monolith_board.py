@@ -7,16 +7,17 @@ with SQLAlchemy — what a team would build without services.
 Per request, in the worker's thread, with no broker and no other process:
   1. the session token (`Authorization: Bearer` or the session cookie, as the gateway reads it)
      resolved against identity's `sessions` and `persons` tables (identity_service.sessions.resolve);
-  2. the acting person's membership and colleagues' names from accounts' tables
-     (accounts_service.members.my_profile_and_colleagues), passed to the board as its accounts port;
-  3. the board itself from demandes' tables (demandes_service.board.board: the tab counts, the
-     page, the unread counts), turned into JSON by Flask.
+     with the person's membership (identity's copy of accounts' members, as the services read it);
+  2. the board itself from demandes' tables (demandes_service.board.board: the tab counts, the
+     page, the unread counts, the owners' names from its copy of accounts' members), turned into
+     JSON by Flask. A monolith would join accounts' tables for the last two instead of reading
+     copies: the same rows, the same indexes, one query each.
 The same use-case functions as the services (a monolith would have the same modules, called
 instead of messaged), the gateway's HTTP layer (`web.install`, `metrics.install`) and the same
 gunicorn settings: the difference measured is the services' seams, nothing else. bench/all.py
 checks that it answers the same JSON as the gateway for the same session before measuring it.
 
-Settings: IDENTITY_DATABASE_URL, ACCOUNTS_DATABASE_URL, DEMANDES_DATABASE_URL (the services' own).
+Settings: IDENTITY_DATABASE_URL, DEMANDES_DATABASE_URL (the services' own).
 """
 from __future__ import annotations
 
@@ -25,8 +26,6 @@ from typing import Any
 
 from flask import Flask, jsonify, request
 
-from accounts_service import members, opening
-from accounts_service.context import AccountsContext
 from consignations_shared.clock import SystemClock
 from consignations_shared.db import make_sessionmaker
 from consignations_shared.errors import Forbidden, Unauthenticated
@@ -41,26 +40,9 @@ from identity_service.context import IdentityContext
 from identity_service.domain.passwords import PasswordHasher
 
 
-class InProcessAccounts:
-    """The demandes use cases' accounts port (demandes_service.context.AccountsPort), answered
-    from accounts' tables in the same process and thread."""
-
-    def __init__(self, context: AccountsContext):
-        self.context = context
-
-    def my_profile(self, person: dict) -> dict:
-        return members.my_profile(self.context, person)
-
-    def my_profile_and_colleagues(self, person: dict) -> dict:
-        return members.my_profile_and_colleagues(self.context, person)
-
-    def directories(self, account_ids: list[str]) -> dict[str, dict]:
-        return opening.directories(self.context.session, account_ids)
-
-
 def create_app() -> Flask:
-    identity_db, accounts_db, demandes_db = (make_sessionmaker(os.environ[f"{name}_DATABASE_URL"])
-                                             for name in ("IDENTITY", "ACCOUNTS", "DEMANDES"))
+    identity_db, demandes_db = (make_sessionmaker(os.environ[f"{name}_DATABASE_URL"])
+                                for name in ("IDENTITY", "DEMANDES"))
     clock = SystemClock()
     # Resolving a session hashes no password and checks no code: the hasher and the secret of
     # identity's context are never used on this path.
@@ -85,11 +67,9 @@ def create_app() -> Flask:
         person = resolved_person()
         if person.get("is_staff"):
             raise Forbidden(CLIENTS_ONLY)
-        with accounts_db() as accounts_session, demandes_db() as demandes_session:
-            accounts = InProcessAccounts(AccountsContext(
-                session=accounts_session, outbox=OutboxWriter("accounts", clock=clock), clock=clock))
+        with demandes_db() as demandes_session:
             context = DemandesContext(session=demandes_session, outbox=OutboxWriter("demandes", clock=clock),
-                                      clock=clock, accounts=accounts)
+                                      clock=clock)
             return jsonify(board.board(context, person, request.args.to_dict()))
 
     return app
