@@ -8,6 +8,7 @@ import json
 import re
 
 import pytest
+import requests
 
 from security_helpers import PROFILE, ROLES, draft, operations, staff_message, submitted
 
@@ -73,9 +74,16 @@ OPERATIONS = _operations()
 @pytest.mark.parametrize("path,method,operation", OPERATIONS, ids=[f"{m.upper()} {p}" for p, m, _ in OPERATIONS])
 def test_hostile_bodies(world, own, path, method, operation):
     role, url = _role(operation), _url(path, own)
-    too_big = _send(world, role, method, url, data=b'{"a": "' + b"x" * (7 * 1024 * 1024) + b'"}',
-                    headers={"Content-Type": "application/json"})
-    assert too_big.status_code == 413
+    try:
+        too_big = _send(world, role, method, url, data=b'{"a": "' + b"x" * (7 * 1024 * 1024) + b'"}',
+                        headers={"Content-Type": "application/json"})
+    except requests.ConnectionError:
+        # Refused at once, before the body is read (issue 18): gunicorn answers the 413 and closes
+        # while this client may still be sending, which it then sees as a reset (nginx answers such
+        # a body itself in deployment). test_hardening reads the 413 on a raw socket.
+        pass
+    else:
+        assert too_big.status_code == 413
     for depth in (50, 100_000):
         deep = _send(world, role, method, url, data="[" * depth + "]" * depth,
                      headers={"Content-Type": "application/json"})
