@@ -650,7 +650,8 @@ def documents_section(args) -> None:
         board_bench.wait_for("documents", lambda: requests.get(f"http://{address}/health/ready", timeout=5).ok)
 
         class Container:  # what testing.Internal reads
-            config = {"WEB_SERVER_ADDRESS": address, "SERVICE_SETTINGS": type("S", (), {"var_dir": workdir})()}
+            config = {"WEB_SERVER_ADDRESS": address,
+                      "SERVICE_SETTINGS": type("S", (), {"var_dir": workdir, "get": lambda self, key, default=None: default})()}
 
         internal = Internal(Container)
         with ClusterRpcProxy({"AMQP_URI": amqp_uri, "SERIALIZER": "json"}, timeout=60) as rpc:

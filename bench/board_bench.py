@@ -84,8 +84,10 @@ def seed(urls: dict[str, str]) -> dict:
     from sqlalchemy import insert
     from sqlalchemy.orm import Session
 
+    from accounts_service.member_events import track
     from accounts_service.models import AccountMember, ClientAccount
     from consignations_shared.db import get_engine
+    from consignations_shared.outbox import OutboxWriter
     from demandes_service.domain import catalogue, fields, lifecycle
     from demandes_service.models import Message, MessageRead, Request, RequestNumber
     from identity_service.domain.passwords import PasswordHasher
@@ -104,6 +106,9 @@ def seed(urls: dict[str, str]) -> dict:
         session.commit()
 
     with Session(get_engine(urls["accounts"])) as session:
+        # As the accounts service writes them: every new member publishes accounts.member_changed
+        # (numbered), from which identity and demandes build their read models.
+        track(session, OutboxWriter("accounts"))
         session.add(ClientAccount(id=account_id, kind="ENTREPRISE", company_name=COMPANY, status="active",
                                   notification_email=email, created_at=now - timedelta(days=400),
                                   wizard_step=4, finalised_at=now - timedelta(days=400)))
