@@ -29,14 +29,28 @@ def html_of(template: str, view: dict) -> str:
     return _templates().get_template(template).render(**view)
 
 
-def _write_pdf(html: str) -> bytes:
+_stylesheet = None  # (CSS, FontConfiguration), parsed once per worker process
+
+
+def _write_pdf(html: str, styled: bool = True) -> bytes:
+    """The PDF of an HTML page; `styled`: with templates/style.css, parsed once per process and
+    shared by every render (the cascade and the fonts are the same for each document)."""
+    global _stylesheet
     import logging
 
-    from weasyprint import HTML
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)
     logging.getLogger("fontTools").setLevel(logging.ERROR)
-    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(pdf_variant=None)
+    if not styled:
+        return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(pdf_variant=None)
+    if _stylesheet is None:
+        fonts = FontConfiguration()
+        _stylesheet = (CSS(filename=str(TEMPLATES / "style.css"), font_config=fonts), fonts)
+    stylesheet, fonts = _stylesheet
+    return HTML(string=html, base_url=str(TEMPLATES)).write_pdf(
+        stylesheets=[stylesheet], font_config=fonts, pdf_variant=None)
 
 
 def render_summary(view: dict, out_path: str) -> dict:
@@ -92,11 +106,12 @@ def sign_pdf(pdf: bytes, signing: dict, reason: str) -> bytes:
 
 def trivial_pdf() -> bytes:
     """A one-page document with no template: the benchmark's reference, and the warm-up."""
-    return _write_pdf("<html lang='fr'><body><p>Consignations</p></body></html>")
+    return _write_pdf("<html lang='fr'><body><p>Consignations</p></body></html>", styled=False)
 
 
 def warm_up() -> bool:
     trivial_pdf()  # loads WeasyPrint, Pango and the fonts once per worker
+    _write_pdf("<html lang='fr'><body><p>Consignations</p></body></html>")  # parses the stylesheet
     _templates().get_template("summary.html")
     import pypdf  # noqa: F401  (imported once, not at the first upload)
     from PIL import Image  # noqa: F401

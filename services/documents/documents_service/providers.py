@@ -13,7 +13,7 @@ from consignations_shared.grants import secret_from_file
 
 from .signing import signer_description, signing_material
 from .storage import storage_from_settings
-from .workers import WorkerPool, default_worker_count
+from .workers import DEFAULT_NICE, WorkerPool, default_worker_count
 
 TOKEN_FILE = "documents.token"
 
@@ -61,6 +61,7 @@ class DocumentsRuntime(DependencyProvider):
         self.workers = WorkerPool(
             size=int(settings.get("DOCUMENTS_WORKERS") or default_worker_count()),
             timeout=float(settings.get("DOCUMENTS_WORKER_TIMEOUT") or 120),
+            nice=int(settings.get("DOCUMENTS_WORKER_NICE") or DEFAULT_NICE),
         )
         self.locks = KeyedLocks()
 

@@ -1,4 +1,4 @@
-"""A worker process of workers.WorkerPool: `python -m documents_service.worker [--warm-up]`.
+"""A worker process of workers.WorkerPool: `python -m documents_service.worker [--nice=N] [--warm-up]`.
 
 Reads `4-byte length + pickle((task, args))` from stdin, answers `4-byte length +
 pickle((status, value))` on stdout: ("ok", result), ("raised", exception) for the exceptions a
@@ -70,6 +70,10 @@ def _pid():
     return os.getpid()
 
 
+def _niceness():
+    return os.nice(0)
+
+
 def _exit(code):
     os._exit(code)  # tests: a worker that dies mid-call
 
@@ -83,6 +87,7 @@ TASKS = {
     "burn": _burn,
     "handshake": _handshake,
     "pid": _pid,
+    "niceness": _niceness,
     "exit": _exit,
 }
 
@@ -99,6 +104,9 @@ def main(argv: list[str]) -> int:
     os.dup2(2, 1)  # a library printing to stdout must not corrupt the protocol
     sys.stdout = sys.stderr
     expected = _expected_exceptions()
+    for arg in argv:
+        if arg.startswith("--nice="):
+            os.nice(int(arg.split("=", 1)[1]))  # yields the CPU to the processes answering requests
     if "--warm-up" in argv:
         try:
             _warm_up()

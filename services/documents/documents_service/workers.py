@@ -11,6 +11,11 @@ wait on are green threads and green locks once eventlet has patched `threading`,
 for them from eventlet's OS thread pool (tpool) crosses hubs ("Cannot switch to a different
 thread"); this pool has no threads at all.
 
+The workers run at a lower CPU priority (`nice`, DOCUMENTS_WORKER_NICE, 10 by default): when the
+cores are busy, the processes that answer requests (the hubs, the gateway) get the CPU first and
+a render waits, instead of every page waiting behind renders (issue 15: the summary of each
+version is rendered at transmission, so renders and downloads now overlap).
+
 A call that exceeds its timeout kills its worker (a new one takes its place) and raises
 ServiceUnavailable; so does a worker that dies. Exceptions the task raises on purpose
 (validation.FileRejected) come back as themselves.
@@ -35,6 +40,9 @@ HEADER = struct.Struct(">I")
 BUSY = "La génération du document prend plus de temps que prévu. Veuillez réessayer dans quelques instants."
 
 
+DEFAULT_NICE = 10
+
+
 def default_worker_count() -> int:
     """Cores − 1 (at least 1): the hub, the broker and the database keep a core."""
     return max(1, (os.cpu_count() or 1) - 1)
@@ -45,8 +53,8 @@ class WorkerDied(Exception):
 
 
 class _Worker:
-    def __init__(self, warm_up: bool):
-        command = [sys.executable, "-m", "documents_service.worker"]
+    def __init__(self, warm_up: bool, nice: int = DEFAULT_NICE):
+        command = [sys.executable, "-m", "documents_service.worker", f"--nice={nice}"]
         if warm_up:
             command.append("--warm-up")
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0)
@@ -93,10 +101,12 @@ class _Worker:
 
 
 class WorkerPool:
-    def __init__(self, size: int | None = None, timeout: float = 60.0, warm_up: bool = True):
+    def __init__(self, size: int | None = None, timeout: float = 60.0, warm_up: bool = True,
+                 nice: int = DEFAULT_NICE):
         self.size = size or default_worker_count()
         self.timeout = timeout
         self.warm_up = warm_up
+        self.nice = nice
         self._idle: LightQueue | None = None
         self._workers: list[_Worker] = []
 
@@ -106,7 +116,7 @@ class WorkerPool:
             self._idle.put(self._spawn())
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self.warm_up)
+        worker = _Worker(self.warm_up, self.nice)
         self._workers.append(worker)
         return worker
 

@@ -83,6 +83,19 @@ def test_a_slow_task_is_killed_and_its_worker_replaced():
         pool.stop()
 
 
+def test_workers_yield_the_cpu_to_the_processes_answering_requests():
+    import os
+
+    here = os.nice(0)
+    for nice, expected in ((None, here + 10), (3, here + 3), (0, here)):
+        pool = WorkerPool(size=1, timeout=30, warm_up=False, **({} if nice is None else {"nice": nice}))
+        pool.start()
+        try:
+            assert pool.run("niceness") == min(expected, 19)
+        finally:
+            pool.stop()
+
+
 def test_the_hub_keeps_running_while_a_worker_computes(tmp_path):
     """No clock: the task in the worker ends only once a green thread of this process has run
     while the task was in progress (it answers the worker's « started » file with a file of its
