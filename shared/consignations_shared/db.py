@@ -6,6 +6,7 @@ a SQLite file as the embedded default.
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
@@ -17,6 +18,7 @@ _engines_lock = threading.Lock()
 
 
 SQLITE_GATE_TIMEOUT = 30.0  # seconds, as SQLite's own busy timeout
+PING_AFTER_IDLE = 1.0  # seconds a pooled PostgreSQL connection may rest before it is pinged at checkout
 
 
 class SQLiteBusy(RuntimeError):
@@ -72,7 +74,34 @@ def _new_engine(url: str) -> Engine:
             gate.release()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, pool_recycle=1800)
+    engine = create_engine(url, pool_size=10, max_overflow=10, pool_recycle=1800)
+    _ping_rested_connections(engine)
+    return engine
+
+
+def _ping_rested_connections(engine: Engine) -> None:
+    """SQLAlchemy's `pool_pre_ping`, but only for a connection that rested in the pool for more
+    than PING_AFTER_IDLE: one used a moment ago is alive, and a ping on every checkout was a round
+    trip and ~0.25 ms of CPU per transaction, several per request (bench/all.py). A connection
+    that dies in use anyway (PostgreSQL restarted under load) fails its call, which callers turn
+    into a 503 or a retried message (database_unavailable), and SQLAlchemy then replaces every
+    connection of the pool older than the failure."""
+    from sqlalchemy.exc import DisconnectionError
+
+    @event.listens_for(engine, "checkin")
+    def _rested_from(_dbapi_connection, record):
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_rested(dbapi_connection, record, _proxy):
+        checked_in_at = record.info.get("checked_in_at")
+        if checked_in_at is None or time.monotonic() - checked_in_at <= PING_AFTER_IDLE:
+            return  # new, or used a moment ago
+        try:
+            engine.dialect.do_ping(dbapi_connection)  # SELECT 1 outside any transaction
+        except Exception as exc:
+            # The pool discards this connection and checks out another (a new one if need be).
+            raise DisconnectionError(f"pooled connection lost while idle: {exc}") from exc
 
 
 def get_engine(url: str) -> Engine:

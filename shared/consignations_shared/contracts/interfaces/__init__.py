@@ -11,7 +11,9 @@ parameters and defaults), and derives the RPC graph from the proxies each servic
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable, TypeVar
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Any, Callable, Mapping, TypeVar
 
 from .accounts import AccountsInterface
 from .base import Json, PersonWire, ServiceInterface
@@ -37,8 +39,11 @@ def interface_of(service: str) -> type[ServiceInterface]:
     return INTERFACES[service]
 
 
-def rpc_methods(interface: type[ServiceInterface]) -> dict[str, inspect.Signature]:
-    """The interface's RPC methods and their signatures (without `self`)."""
+@lru_cache(maxsize=None)
+def rpc_methods(interface: type[ServiceInterface]) -> Mapping[str, inspect.Signature]:
+    """The interface's RPC methods and their signatures (without `self`). Computed once per
+    interface: a proxy is built for every nameko worker, and inspecting signatures cost more than
+    the rest of a worker's set-up (read-only, as it is shared)."""
     methods = {}
     for klass in reversed(interface.__mro__):
         if ServiceInterface not in klass.__mro__:
@@ -47,7 +52,7 @@ def rpc_methods(interface: type[ServiceInterface]) -> dict[str, inspect.Signatur
             if not name.startswith("_") and inspect.isfunction(value):
                 signature = inspect.signature(value)
                 methods[name] = signature.replace(parameters=list(signature.parameters.values())[1:])
-    return methods
+    return MappingProxyType(methods)
 
 
 class TypedProxy:
