@@ -120,6 +120,19 @@ class DeadLetteringQueueConsumer(TolerantQueueConsumer):
         return consumers
 
 
+class BoundedQueueConsumer(DeadLetteringQueueConsumer):
+    """The queue consumer of background work that waits on a resource of its own (documents'
+    renderer processes): on a channel of its own, each of its consumers holds at most `prefetch`
+    messages (its providers' smallest). nameko's queue consumer lets every subscription hold as
+    many messages as the container has workers, and a handler waiting for a renderer holds its
+    worker: a backlog of renders took every worker, and the RPCs and pages of the service waited
+    behind it (issue 15, bench/all.py: submissions)."""
+
+    @property
+    def prefetch_count(self):
+        return min((provider.prefetch for provider in self._providers), default=1)
+
+
 class MessageConsumer(Entrypoint):
     queue_consumer = DeadLetteringQueueConsumer()
 
@@ -294,5 +307,21 @@ class CommandConsumer(MessageConsumer):
         return super().spec(service_name, method_name, retry_delays)
 
 
+class BackgroundCommandConsumer(CommandConsumer):
+    """A command handled at most `prefetch(settings)` at a time (BoundedQueueConsumer): for work
+    bounded by a pool of its own, so that its backlog waits in the queue, not in the workers."""
+    queue_consumer = BoundedQueueConsumer()
+
+    def __init__(self, command: str, prefetch, target: str | None = None, **kwargs):
+        self.prefetch_of = prefetch
+        self.prefetch = 1
+        super().__init__(command, target, **kwargs)
+
+    def setup(self):
+        self.prefetch = max(1, int(self.prefetch_of(settings_of(self.container))))
+        super().setup()
+
+
 consume_event = EventConsumer.decorator
 consume_command = CommandConsumer.decorator
+consume_background_command = BackgroundCommandConsumer.decorator

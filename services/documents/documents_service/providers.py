@@ -46,6 +46,12 @@ class KeyedLocks:
                 self._locks.pop(key, None)
 
 
+def renderer_count(settings) -> int:
+    """The worker processes of the pool (DOCUMENTS_WORKERS, by default cores − 1): also how many
+    summary commands the service takes from its queue at a time."""
+    return int(settings.get("DOCUMENTS_WORKERS") or default_worker_count())
+
+
 class DocumentsRuntime(DependencyProvider):
     """Everything the use cases need besides the database, built once per service instance."""
 
@@ -59,7 +65,7 @@ class DocumentsRuntime(DependencyProvider):
         self.signing = signing_material(settings)
         self.signer = signer_description(self.signing)
         self.workers = WorkerPool(
-            size=int(settings.get("DOCUMENTS_WORKERS") or default_worker_count()),
+            size=renderer_count(settings),
             timeout=float(settings.get("DOCUMENTS_WORKER_TIMEOUT") or 120),
             nice=int(settings.get("DOCUMENTS_WORKER_NICE") or DEFAULT_NICE),
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from nameko.web.handlers import http
 
-from consignations_shared.consumer import consume_command
+from consignations_shared.consumer import consume_background_command
 from consignations_shared.contracts.payloads.demandes import RenderSummary
 from consignations_shared.grants import DocumentGrantKey
 from consignations_shared.health import HealthEndpoints
@@ -18,7 +18,7 @@ from consignations_shared.rpc import rpc
 from . import documents, generated, internal_http
 from .context import DocumentsContext
 from .domain.kinds import KINDS
-from .providers import DocumentsRuntime
+from .providers import DocumentsRuntime, renderer_count
 
 
 class DocumentsService(HealthEndpoints):
@@ -85,7 +85,7 @@ class DocumentsService(HealthEndpoints):
     def render_summary(self, snapshot, person):
         return generated.render_summary(self._context(), snapshot, person)
 
-    @consume_command(RenderSummary.name)
+    @consume_background_command(RenderSummary.name, renderer_count)
     def render_version_summary(self, envelope):
         """demandes.render_summary, written when a version of a request is transmitted (DO-7)."""
         generated.render_asked_summary(self._context(), envelope)
