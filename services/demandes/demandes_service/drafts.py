@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from consignations_shared.contracts.payloads.demandes import DemandeDeleted
 from consignations_shared.errors import Conflict, Forbidden, ValidationFailed
 
+from . import request_documents
 from .context import Acting, DemandesContext, acting, request_to_act_on, request_to_read
 from .domain import catalogue, fields, lifecycle, presentation
 from .models import Request
@@ -128,6 +129,23 @@ def check_documents(procedure: catalogue.Procedure, values: dict, documents: lis
         raise ValidationFailed(message, {"documents": message})
 
 
+def checked_documents(ctx: DemandesContext, procedure: catalogue.Procedure, values: dict,
+                      request_id: str) -> list[dict]:
+    """The request's documents, once check_documents accepts them. The read model of documents'
+    events answers first, without a call; only when it refuses does the documents service, their
+    owner, decide — the read model may not have seen yet a document attached a moment ago. A pass
+    cannot be stale in a way the call avoided: nothing locks documents across services, so a
+    document deleted just after the call was answered was always possible too."""
+    documents = request_documents.documents_of(ctx.session, request_id)
+    try:
+        check_documents(procedure, values, documents)
+    except ValidationFailed:
+        ctx.session.commit()  # nothing held while the documents service answers
+        documents = ctx.documents.documents_of_owner("demandes", request_id)
+        check_documents(procedure, values, documents)
+    return documents
+
+
 def confirm_documents(ctx: DemandesContext, person: Any, request_id: Any) -> dict[str, Any]:
     """« Suivant » of step 2: the required justificatifs are attached; the draft moves to step 3."""
     who = acting(ctx, person)
@@ -136,8 +154,7 @@ def confirm_documents(ctx: DemandesContext, person: Any, request_id: Any) -> dic
         raise Conflict(FINISH_INFORMATIONS)
     procedure = catalogue.procedure(request.procedure_code)
     values, version = dict(request.values or {}), request.version
-    ctx.session.commit()  # nothing held while the documents service answers
-    check_documents(procedure, values, ctx.documents.documents_of_owner("demandes", request.id))
+    checked_documents(ctx, procedure, values, request.id)
     request = _draft_to_change(ctx, who, request_id, lock=True)
     if request.version != version:
         raise Conflict(SAVED_ELSEWHERE)

@@ -11,9 +11,10 @@ with an empty read model rebuilds it from `documents.documents_snapshot` before 
 ready (service.py).
 
 Eventual consistency: a document shows here a few milliseconds after the documents service has
-committed it. The checks that must see the latest documents (« Valider » of step 2, submission,
-complement, the back office's decisions, files joined to a message) still ask the documents
-service (`documents_of_owner`), never this copy.
+committed it. The checks of step 2's « Valider » and of a submission read this copy first and
+ask the documents service (`documents_of_owner`) only before refusing (drafts.checked_documents:
+a document attached a moment ago may not be here yet); a complement, the back office's decisions
+and the files joined to a message always ask it.
 """
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Submitting a draft (SPEC DM-5) and sending a complement back (DO-5).
 
-A submission checks everything first (the person's right to submit, the fields, the documents),
+A submission checks everything first (the person's right to submit, the fields, the documents:
+drafts.checked_documents, the read model first, the documents service when it refuses),
 then, in one transaction: locks the draft, re-checks the once-only rule under lock, takes the next
 number of the month (numbering.allocate: no gap, no duplicate), records the transition and writes
 `demande_submitted` to the outbox, with the command that has the documents service render the
@@ -20,7 +21,7 @@ from consignations_shared.errors import Conflict, Forbidden, ValidationFailed
 from . import numbering, pdfs
 from .context import Acting, DemandesContext, acting, request_to_act_on
 from .domain import catalogue, fields, lifecycle, presentation
-from .drafts import SAVED_ELSEWHERE, STEP_CONFIRMATION, check_documents, refuse_second_once_only
+from .drafts import SAVED_ELSEWHERE, STEP_CONFIRMATION, check_documents, checked_documents, refuse_second_once_only
 from .models import Request, SubmissionKey
 from .transitions import CLIENT, Actor, change_state
 from .views import view
@@ -78,9 +79,7 @@ def submit(ctx: DemandesContext, person: Any, request_id: Any, idempotency_key: 
     fields.require_valid(procedure, dict(request.values or {}), complete=True, today=ctx.today())
     refuse_second_once_only(ctx, procedure, request.owner_person_id, except_id=request.id)
     values, version = dict(request.values or {}), request.version
-    ctx.session.commit()  # nothing held while the documents service answers
-    documents = ctx.documents.documents_of_owner("demandes", request.id)
-    check_documents(procedure, values, documents)
+    documents = checked_documents(ctx, procedure, values, request.id)
     owner, company_name = pdfs.owner_of(ctx, request, who)
 
     request = request_to_act_on(ctx, who, request_id, lock=True)

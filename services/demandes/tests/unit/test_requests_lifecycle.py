@@ -272,6 +272,39 @@ def test_particuliers_do_not_reassign(ctx, documents, people):
         ownership.reassign(ctx, people["eloise"], draft["id"], "alice")
 
 
+# --- the documents a submission checks (drafts.checked_documents) -----------------------------------
+
+def test_a_submission_the_read_model_accepts_makes_no_call_to_the_documents_service(ctx, documents, people):
+    draft = ready_draft(ctx, documents, people["alice"])
+    documents.documents_of_owner = None  # a call would fail: the read model answered
+    assert drafts.confirm_documents(ctx, people["alice"], draft["id"])["step"] == 3
+    assert submission.submit(ctx, people["alice"], draft["id"])["state"] == "SUBMITTED"
+
+
+def test_a_document_the_read_model_has_not_seen_yet_is_found_by_asking_the_documents_service(ctx, documents, people):
+    draft = drafts.create_draft(ctx, people["alice"], "SAISIE_IMMO_D")
+    drafts.save_step(ctx, people["alice"], draft["id"], SAISIE, True)
+    session, documents.session = documents.session, None  # attached, its event not consumed yet
+    documents.attach(draft["id"], "RIB")
+    documents.session = session
+    assert drafts.confirm_documents(ctx, people["alice"], draft["id"])["step"] == 3
+    submitted = submission.submit(ctx, people["alice"], draft["id"])
+    assert submitted["state"] == "SUBMITTED"
+    [asked] = outbox_bodies(ctx.session, "documents.render_summary")
+    assert [d["file_name"] for d in asked["payload"]["snapshot"]["documents"]] == ["rib.pdf"]  # the owner's answer
+
+
+def test_a_missing_document_is_refused_when_the_documents_service_confirms_it(ctx, documents, people):
+    draft = drafts.create_draft(ctx, people["alice"], "SAISIE_IMMO_D")
+    drafts.save_step(ctx, people["alice"], draft["id"], SAISIE, True)
+    asked = []
+    documents.documents_of_owner = lambda service, owner: asked.append(owner) or []
+    with pytest.raises(ValidationFailed) as refused:
+        drafts.confirm_documents(ctx, people["alice"], draft["id"])
+    assert refused.value.fields == {"documents": "Il manque des justificatifs obligatoires : Relevé d'identité bancaire (RIB)."}
+    assert asked == [draft["id"]]
+
+
 # --- wizard steps ---------------------------------------------------------------------------------
 
 def test_step_2_needs_the_documents_and_steps_can_go_back(ctx, documents, people):
