@@ -425,14 +425,24 @@ def seed_drafts(stack: Stack, count: int) -> list[str]:
             submitted_at=None, validated_at=None, rejected_at=None, state_changed_at=now,
             amount=values.get("amount"), client_name=None, version=1) for i in ids])
         session.commit()
+    attached = []
     with Session(get_engine(stack.urls["documents"])) as session:
         for i in ids:
             document_id = str(uuid.uuid4())
-            session.add(Document(id=document_id, lineage_id=document_id, version=1, owner_service="demandes",
-                                 owner_id=i, kind="OTHER", status="attached", file_name="expertise.pdf",
-                                 content_type="application/pdf", size=1024, sha256="0" * 64, storage_backend="local",
-                                 storage_key=None, details={}, uploaded_by=person, uploaded_at=now,
-                                 attached_by=person, attached_at=now))
+            attached.append(Document(id=document_id, lineage_id=document_id, version=1, owner_service="demandes",
+                                     owner_id=i, kind="OTHER", status="attached", file_name="expertise.pdf",
+                                     content_type="application/pdf", size=1024, sha256="0" * 64,
+                                     storage_backend="local", storage_key=None, details={}, uploaded_by=person,
+                                     uploaded_at=now, attached_by=person, attached_at=now, revision=2))
+        session.add_all(attached)
+        session.commit()
+        # What documents' document_attached events give demandes' read model in production.
+        from demandes_service import request_documents
+        from documents_service.documents import states
+
+        attached_states = states(*attached)
+    with Session(get_engine(stack.urls["demandes"])) as session:
+        request_documents.apply_states(session, attached_states)
         session.commit()
     return ids
 
