@@ -563,7 +563,7 @@ def submission_section(stack: Stack, args) -> None:
     print(f"  {rendered}/{len(numbers)} summaries stored; documents' renderer processes {per_render:.1f} ms CPU "
           f"per summary", flush=True)
     NOTES.append(f"submissions: submit HTTP {lat(responses)}; {listed / max(1, len(responses)) * 1000:.1f} ms CPU per "
-                 f"submission across processes ({', '.join(f'{k} {v / max(1, len(responses)) * 1000:.1f}' for k, v in cpu.items() if k != 'machine' and v > 0.005 * len(responses))})"
+                 f"submission across processes ({', '.join(f'{k} {v / max(1, len(responses)) * 1000:.1f}' for k, v in cpu.items() if k != 'machine' and v > 0.0005 * len(responses))})"
                  f"; whole run {finished - started:.1f} s")
     p99 = pct(delays, 99) * 1000 if delays and not missing and not failed else float("inf")
     row(f"submission -> NO-8 e-mail in outbox, {offered:.0f}/s open loop",

@@ -157,10 +157,10 @@ def test_a_company_user_files_a_saisie_immobiliere(system, company):
 
     summary = user.get(path + "/summary")
     assert summary.status_code == 200, summary.text
-    link = user.get(path + "/summary.pdf", allow_redirects=False)
-    assert link.status_code == 302 and link.headers["Location"].endswith(summary.json()["download_path"])
-    pdf = user.get(path + "/summary.pdf")
+    pdf = user.get(path + "/summary.pdf", allow_redirects=False)  # streamed at once, no redirect
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    assert pdf.headers["Content-Type"] == "application/pdf" and "attachment" in pdf.headers["Content-Disposition"]
+    assert pdf.content == user.get(summary.json()["download_path"]).content  # the stored document
     assert user.get(path + "/proof").status_code == 409  # validated requests only
 
     board = user.get("/api/demandes", params={"tab": "TRANSMITTED"})

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from consignations_shared.contracts.payloads.demandes import IssuePaymentProof, RenderSummary
 from consignations_shared.errors import Conflict, ServiceUnavailable
 from consignations_shared.events import Envelope
+from consignations_shared.grants import grant_for
 
 from . import members, request_documents
 from .context import Acting, DemandesContext, acting, full_name, load_request, request_to_read
@@ -158,6 +159,26 @@ def issue_missing_proof(ctx: DemandesContext, request: Request, person: dict) ->
     else:
         ctx.session.rollback()
     return proof
+
+
+def summary_download(ctx: DemandesContext, grant_key: bytes, person: Any, request_id: Any) -> dict[str, Any]:
+    """« Télécharger le récapitulatif » in one call: the stored summary (summary_document) and the
+    read grant the gateway shows the documents service to stream its bytes (DM-9)."""
+    return _with_read_grant(ctx, grant_key, person, request_id, summary_document(ctx, person, request_id))
+
+
+def proof_download(ctx: DemandesContext, grant_key: bytes, person: Any, request_id: Any) -> dict[str, Any]:
+    """« Télécharger le justificatif » in one call, as summary_download."""
+    return _with_read_grant(ctx, grant_key, person, request_id, proof_document(ctx, person, request_id))
+
+
+def _with_read_grant(ctx: DemandesContext, grant_key: bytes, person: Any, request_id: Any,
+                     document: dict[str, Any]) -> dict[str, Any]:
+    # The person may read the request (summary_document and proof_document checked it, as
+    # authorize_document would for « read »): its generated document is theirs to read.
+    signed = grant_for(grant_key, ctx.clock.now(), owner_service="demandes", owner_id=request_id, person=person,
+                       action="read", document_id=document["id"], rule=lambda: True)
+    return {"document": document, "grant": signed["grant"]}
 
 
 PROOF_COMMAND = IssuePaymentProof.name

@@ -131,6 +131,14 @@ class DemandesService(HealthEndpoints):
     def proof_document(self, person, demande_id):
         return pdfs.proof_document(self._context(), person, demande_id)
 
+    @rpc
+    def summary_download(self, person, demande_id):
+        return pdfs.summary_download(self._context(), self.grant_key, person, demande_id)
+
+    @rpc
+    def proof_download(self, person, demande_id):
+        return pdfs.proof_download(self._context(), self.grant_key, person, demande_id)
+
     @consume_command(pdfs.PROOF_COMMAND)
     def issue_payment_proof(self, envelope):
         pdfs.issue_asked_proof(self._context(), envelope)

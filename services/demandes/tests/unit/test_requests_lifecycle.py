@@ -480,6 +480,29 @@ def test_summary_only_once_transmitted_with_a_full_snapshot(ctx, documents, peop
         pdfs.summary_document(ctx, people["other_admin"], draft["id"])
 
 
+def test_a_summary_download_comes_with_the_read_grant_of_that_document_only(ctx, documents, people):
+    from consignations_shared import grants
+
+    key = b"demandes-unit-key"
+    draft = ready_draft(ctx, documents, people["alice"])
+    with pytest.raises(Conflict):
+        pdfs.summary_download(ctx, key, people["alice"], draft["id"])  # a draft has no summary
+    submission.submit(ctx, people["alice"], draft["id"])
+    [command] = outbox_commands(ctx, "render_summary")
+    summary_generated(ctx, draft["id"], command["snapshot"]["version"])
+    download = pdfs.summary_download(ctx, key, people["admin"], draft["id"])
+    assert download["document"] == pdfs.summary_document(ctx, people["admin"], draft["id"])
+    grants.verify(key, download["grant"], owner_service="demandes", owner_id=draft["id"], person_id="admin",
+                  action="read", document_id="summary-1", now=ctx.clock.now())
+    with pytest.raises(grants.InvalidGrant):  # not a grant to write, nor for another document
+        grants.verify(key, download["grant"], owner_service="demandes", owner_id=draft["id"], person_id="admin",
+                      action="read", document_id="other", now=ctx.clock.now())
+    with pytest.raises(NotFound):  # nothing signed for whoever may not read the request
+        pdfs.summary_download(ctx, key, people["other_admin"], draft["id"])
+    with pytest.raises(Conflict):
+        pdfs.proof_download(ctx, key, people["alice"], draft["id"])  # validated requests only
+
+
 def test_document_rights_follow_the_request(ctx, documents, people):
     draft = ready_draft(ctx, documents, people["alice"])
     staff = {"id": "agent", "is_staff": True}

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import functools
 
-from flask import Blueprint, jsonify, redirect, request
+from flask import Blueprint, jsonify, request
 
 from consignations_shared.errors import Forbidden
 
 from ..auth import current_person, login_required
 from ..rpc_calls import demandes
 from ..web import json_body
+from .documents import stream_document
 
 bp = Blueprint("demandes", __name__, url_prefix="/api")
 
@@ -152,8 +153,11 @@ def summary(demande_id):
 @login_required
 @client_required
 def summary_pdf(demande_id):
-    """A link of the portal: the PDF summary through the documents download route."""
-    return redirect(demandes.summary_document(current_person(), demande_id)["download_path"], 302)
+    """A link of the portal: the stored PDF summary, streamed (one call to demandes for the
+    document and its read grant, then the bytes from the documents service)."""
+    person = current_person()
+    download = demandes.summary_download(person, demande_id)
+    return stream_document(download["document"]["id"], person, download["grant"])
 
 
 @bp.get("/demandes/<demande_id>/proof")
@@ -167,4 +171,7 @@ def proof(demande_id):
 @login_required
 @client_required
 def proof_pdf(demande_id):
-    return redirect(demandes.proof_document(current_person(), demande_id)["download_path"], 302)
+    """A link of the portal: the signed payment proof, streamed as summary_pdf."""
+    person = current_person()
+    download = demandes.proof_download(person, demande_id)
+    return stream_document(download["document"]["id"], person, download["grant"])

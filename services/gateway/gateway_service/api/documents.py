@@ -219,7 +219,13 @@ def review(document_id: str):
 @login_required
 def content(document_id: str):
     person = current_person()
-    upstream = client().download(document_id, person, correlation_id(), grant_on(person, document_id, "read"))
+    return stream_document(document_id, person, grant_on(person, document_id, "read"))
+
+
+def stream_document(document_id: str, person: dict, grant: str) -> Response:
+    """The document's bytes from the documents service, streamed as they come, as an attachment
+    with the type the documents service checked; `grant`: its owner's read grant."""
+    upstream = client().download(document_id, person, correlation_id(), grant)
 
     def chunks():
         try:

@@ -73,14 +73,18 @@ def test_the_idempotency_key_header_goes_to_the_service(client, rpc):
     assert rpc.calls == [("demandes", "submit", (PERSON, "d1", "k-123"))]
 
 
-@pytest.mark.parametrize("path,rpc_method", [("/api/demandes/d1/summary.pdf", "summary_document"),
-                                             ("/api/demandes/d1/proof.pdf", "proof_document")])
-def test_pdf_links_redirect_to_the_document_download(client, rpc, path, rpc_method):
-    rpc.answer = SUMMARY
+@pytest.mark.parametrize("path,rpc_method", [("/api/demandes/d1/summary.pdf", "summary_download"),
+                                             ("/api/demandes/d1/proof.pdf", "proof_download")])
+def test_pdf_links_stream_the_document_with_the_grant_of_one_call(client, rpc, path, rpc_method):
+    from .test_documents_api import FakeDocuments
+
+    documents = client.application.extensions["documents_client"] = FakeDocuments()
+    rpc.answer = {"document": SUMMARY, "grant": "grant-demandes-d1-read-doc1"}
     reply = client.get(path, headers=AUTH)
-    assert reply.status_code == 302
-    assert reply.headers["Location"] == "/api/documents/doc1/content"
-    assert rpc.calls == [("demandes", rpc_method, (PERSON, "d1"))]
+    assert reply.status_code == 200 and reply.data == b"%PDF-1.7 bytes"
+    assert reply.headers["Content-Type"] == "application/pdf" and reply.headers["X-Content-Type-Options"] == "nosniff"
+    assert rpc.calls == [("demandes", rpc_method, (PERSON, "d1"))]  # no other call: no owner look-up, no grant asked
+    assert documents.downloads == [("doc1", PERSON, "grant-demandes-d1-read-doc1")] and documents.last.closed
 
 
 @pytest.mark.parametrize("error,status", [
@@ -98,7 +102,7 @@ def test_service_errors_are_gw3_json(client, rpc, error, status):
     assert body["message"] == message and body["fields"] == (error.fields or {})
 
 
-def test_a_refused_pdf_link_is_json_not_a_redirect(client, rpc):
+def test_a_refused_pdf_link_is_json_not_a_file(client, rpc):
     rpc.answer = Conflict("Le récapitulatif est disponible une fois la demande transmise.")
     reply = client.get("/api/demandes/d1/summary.pdf", headers=AUTH)
     assert reply.status_code == 409 and "Location" not in reply.headers
