@@ -390,7 +390,8 @@ def test_the_amount_of_an_entered_procedure():
 
 
 @pytest.mark.parametrize("field, problem", [
-    ({"name": "amount", "label": "M", "type": "amount", "mandatory": True, "min": 1}, "procedure X, field amount: bad min"),
+    ({"name": "amount", "label": "M", "type": "amount", "mandatory": True, "min": 1},
+     "procedure X, field amount: bad min"),
     ({"name": "amount", "label": "M", "type": "amount", "mandatory": True, "max": None},
      "procedure X, field amount: bad max"),
 ])

@@ -272,7 +272,8 @@ def test_require_valid_checks_like_validate_fields():
                                                      "account_holder": "ACME", "iban": IBAN}, complete=True)
     assert err.value.fields == {"bic": "Le champ « BIC » est obligatoire."}
     assert err.value.message == "Le champ « BIC » est obligatoire."
-    assert f.require_valid(procedure("SAISIE_IMMO_D"), {"company_name": "ACME"}, complete=False)["company_name"] == "ACME"
+    saved = f.require_valid(procedure("SAISIE_IMMO_D"), {"company_name": "ACME"}, complete=False)
+    assert saved["company_name"] == "ACME" and saved["bic"] is None
     # the caller's today bounds the dates marked « max: today »
     with pytest.raises(ValidationFailed) as err:
         f.require_valid(procedure("ARS_D"), {"birth_date": "16/10/2025"}, complete=False, today=TODAY)
