@@ -305,3 +305,145 @@ def test_a_procedure_as_the_api_sends_it():
     assert field.as_dict() == {"name": "d", "label": "D", "type": "date", "section": None, "mandatory": True,
                                "help": "H", "required_when": None, "prefill": "email", "min": "2000-01-01",
                                "max": "today"}
+
+
+# --- the catalogue's top level: version, steps, legal forms, holder sections, procedures ------
+
+STEPS = [{"code": "INFORMATIONS", "label": "I"}, {"code": "JUSTIFICATIFS", "label": "J"},
+         {"code": "RECAPITULATIF", "label": "R"}, {"code": "CONFIRMATION", "label": "C"}]
+
+
+def _top(**changes) -> str:
+    """A whole catalogue of one procedure (that of `_catalogue()`) with top-level keys changed
+    (None: the key left out)."""
+    data = yaml.safe_load(_catalogue())
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
+    return yaml.safe_dump(data, allow_unicode=True)
+
+
+def _failure(text: str) -> str:
+    with pytest.raises(CatalogueError) as failed:
+        parse_catalogue(text)
+    return str(failed.value)
+
+
+def test_the_top_level_as_the_service_reads_it():
+    procedures, forms = parse_catalogue(_top(legal_forms=[{"code": "SAS", "label": "Société par actions"},
+                                                          {"code": "EI", "label": "Entrepreneur individuel"}],
+                                             holder_sections=["S"]))
+    assert forms == {"SAS": "Société par actions", "EI": "Entrepreneur individuel"}
+    proc = procedures["X"]
+    assert proc.steps == tuple(STEPS)
+    assert proc.holder_sections == frozenset({"S"}) and proc.holder_fields == ("a",)
+    # without holder sections a duplicate keeps nothing
+    assert parse_catalogue(_top())[0]["X"].holder_sections == frozenset()
+    assert parse_catalogue(_top())[0]["X"].holder_fields == ()
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("procedures: [", "catalogue: invalid YAML ("),
+    ("- version: 1", "catalogue: version 1 expected"),
+    (_top(version=2), "catalogue: version 1 expected"),
+    (_top(version=None), "catalogue: version 1 expected"),
+    (_top(steps=None), "catalogue: steps must be ('INFORMATIONS', 'JUSTIFICATIFS', 'RECAPITULATIF', 'CONFIRMATION')"),
+    (_top(steps=STEPS[:3]), "catalogue: steps must be ("),
+    (_top(steps=[STEPS[1], STEPS[0]] + STEPS[2:]), "catalogue: steps must be ("),
+    (_top(legal_forms=None), "catalogue: legal_forms needs [{code, label}]"),
+    (_top(legal_forms=["SAS"]), "catalogue: legal_forms needs [{code, label}]"),
+    (_top(legal_forms=[{"code": "SAS"}]), "catalogue: legal_forms needs [{code, label}]"),
+    (_top(legal_forms=[{"label": "SAS"}]), "catalogue: legal_forms needs [{code, label}]"),
+    (_top(legal_forms=[{"code": 1, "label": "SAS"}]), "catalogue: legal_forms needs [{code, label}]"),
+    (_top(legal_forms=[{"code": "SAS", "label": 1}]), "catalogue: legal_forms needs [{code, label}]"),
+    (_top(holder_sections="S"), "catalogue: holder_sections must be a list of section codes"),
+    (_top(holder_sections=["S", 1]), "catalogue: holder_sections must be a list of section codes"),
+    (_top(procedures=None), "catalogue: no procedures"),
+    (_top(procedures=[]), "catalogue: no procedures"),
+    (_top(procedures=["X"]), "catalogue: a procedure must be a mapping"),
+])
+def test_a_malformed_top_level_fails_with_the_problem(text, problem):
+    message = _failure(text)
+    assert message.startswith(problem), message
+
+
+def test_a_procedure_code_is_defined_once():
+    proc = yaml.safe_load(_catalogue())["procedures"][0]
+    assert _failure(_top(procedures=[proc, {**proc, "label": "Autre"}])) == "catalogue: duplicate procedure X"
+    assert list(parse_catalogue(_top(procedures=[proc, {**proc, "code": "Y"}]))[0]) == ["X", "Y"]
+
+
+AMOUNT = {"name": "amount", "label": "Montant", "type": "amount", "mandatory": True}
+
+
+def test_the_amount_of_an_entered_procedure():
+    proc = parse_catalogue(_catalogue(amount_mode="ENTERED",
+                                      fields=[{**AMOUNT, "max": 1000}, {"name": "a", "label": "A", "type": "text",
+                                                                        "mandatory": False}]))[0]["X"]
+    assert proc.has_amount and proc.field("amount").params == {"max": 1000}
+    # an amount field in a TOTAL procedure, or two of them in an ENTERED one, are refused
+    assert _failure(_catalogue(fields=[AMOUNT])) == "procedure X: amount_mode TOTAL must not have an amount field"
+    assert _failure(_catalogue(amount_mode="ENTERED", fields=[AMOUNT, {**AMOUNT, "name": "amount_2"}])) == (
+        "procedure X: amount_mode ENTERED needs exactly one mandatory amount field named 'amount'")
+
+
+@pytest.mark.parametrize("field, problem", [
+    ({"name": "amount", "label": "M", "type": "amount", "mandatory": True, "min": 1},
+     "procedure X, field amount: bad min"),
+    ({"name": "amount", "label": "M", "type": "amount", "mandatory": True, "max": None},
+     "procedure X, field amount: bad max"),
+])
+def test_an_amount_has_a_maximum_only(field, problem):
+    assert _failure(_catalogue(amount_mode="ENTERED", fields=[field])) == problem
+
+
+def test_the_smallest_limits_are_accepted():
+    proc = parse_catalogue(with_field("{name: a, label: A, type: text, mandatory: true, max_length: 1}"))[0]["X"]
+    assert proc.field("a").params == {"max_length": 1}
+    rules = [{"rule": "younger_than_at", "field": "born", "at_field": "on", "years": 1, "message": "Trop âgé."}]
+    assert parse_catalogue(_catalogue(eligibility=rules))[0]["X"].rule("younger_than_at")["years"] == 1
+
+
+def test_a_field_without_a_name_is_located_by_its_procedure():
+    assert _failure(with_field("{label: A, type: text, mandatory: true}")) == (
+        "procedure X: 'name' must be a non-empty string")
+
+
+def test_a_rule_a_procedure_does_not_have_is_none():
+    proc = parse_catalogue(_catalogue())[0]["X"]
+    assert proc.rule("younger_than_at") is None and proc.eligibility == () and not proc.once_only
+
+
+def test_choices_as_the_api_sends_them():
+    field = parse_catalogue(with_field(
+        "{name: c, label: C, type: choice, mandatory: true, choices: [{value: x, label: X}, {value: y, label: Y}]}"
+    ))[0]["X"].field("c")
+    assert field.as_dict()["choices"] == [{"value": "x", "label": "X"}, {"value": "y", "label": "Y"}]
+
+
+def test_the_packaged_catalogue_is_the_one_loaded():
+    assert catalogue._load() == (catalogue.PROCEDURES, catalogue.LEGAL_FORMS)
+    assert catalogue.LEGAL_FORMS["SARL"] == "SARL - Société à responsabilité limitée"
+
+
+@pytest.mark.parametrize("audience", ["ADMIN", "entreprise", "", None])
+def test_an_unknown_audience_is_refused_in_french(audience):
+    with pytest.raises(ValidationFailed) as refused:
+        catalogue.procedures_for(audience)
+    assert refused.value.message == "Type de client inconnu."
+    assert refused.value.fields == {"audience": "Type de client inconnu."}
+
+
+@pytest.mark.parametrize("code", [None, 42, ["ARS_D"], {"code": "ARS_D"}, "ars_d", ""])
+def test_a_procedure_code_that_is_not_one_is_not_found(code):
+    with pytest.raises(NotFound) as err:
+        catalogue.procedure(code)
+    assert err.value.message == "Cette démarche n'existe pas."
+
+
+def test_legal_form_autocomplete_answers_codes_and_labels():
+    assert catalogue.legal_forms_matching("SARL") == [
+        {"code": "SARL", "label": "SARL - Société à responsabilité limitée"}]
+    assert catalogue.legal_forms_matching(None) == [] and catalogue.legal_forms_matching("  s a ") == []

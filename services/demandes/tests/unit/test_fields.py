@@ -234,3 +234,62 @@ def test_an_amount_up_to_its_maximum_inclusive():
     for value in (True, 1.5):
         with pytest.raises(f._Invalid):
             f.check_value(_field("amount"), value)
+
+
+@pytest.mark.parametrize("kind, value, message", [
+    ("bic", 42, f.BIC_INVALID), ("bic", None, f.BIC_INVALID),
+    ("amount", [1500], f.AMOUNT_INVALID), ("amount", {"euros": 1500}, f.AMOUNT_INVALID),
+    ("date", 20030914, f.DATE_INVALID), ("date", ["2003-09-14"], f.DATE_INVALID),
+    ("country", 250, f.COUNTRY_INVALID), ("country", ["FR"], f.COUNTRY_INVALID),
+])
+def test_a_value_of_the_wrong_type_gets_the_fields_message(kind, value, message):
+    assert _message(_field(kind), value) == message
+
+
+def test_a_date_and_time_is_not_a_date():
+    from datetime import datetime
+
+    assert _message(_field("date"), datetime(2003, 9, 14, 10, 0)) == f.DATE_INVALID
+    assert f.check_value(_field("date"), date(2003, 9, 14)) == date(2003, 9, 14)
+
+
+def test_fold_ignores_case_accents_hyphens_apostrophes_and_dots():
+    assert f.fold("Éloïse-Marie") == "eloise marie"
+    assert f.fold("O’Connor d'Arc") == "o connor d arc"
+    assert f.fold("  J.-P.,  DUPONT ") == "j p dupont"
+
+
+def test_masked_iban_keeps_the_last_four_as_written_in_capitals():
+    assert f.masked_iban("mt84 malt 0110 0001 2345 mtlc ast0 01s") == "**** **** **** **** **** **** ***0 01S"
+    assert f.masked_iban("FR76") == "FR76"  # nothing to hide before the last four
+    assert f.masked_iban("189") == "189"
+
+
+def test_require_valid_checks_like_validate_fields():
+    # « Suivant » (complete=True) requires the mandatory fields, « Enregistrer » does not
+    with pytest.raises(ValidationFailed) as err:
+        f.require_valid(procedure("SAISIE_IMMO_D"), {"company_name": "ACME", "legal_form": "SAS",
+                                                     "account_holder": "ACME", "iban": IBAN}, complete=True)
+    assert err.value.fields == {"bic": "Le champ « BIC » est obligatoire."}
+    assert err.value.message == "Le champ « BIC » est obligatoire."
+    saved = f.require_valid(procedure("SAISIE_IMMO_D"), {"company_name": "ACME"}, complete=False)
+    assert saved["company_name"] == "ACME" and saved["bic"] is None
+    # the caller's today bounds the dates marked « max: today »
+    with pytest.raises(ValidationFailed) as err:
+        f.require_valid(procedure("ARS_D"), {"birth_date": "16/10/2025"}, complete=False, today=TODAY)
+    assert err.value.fields == {"birth_date": f.DATE_IN_FUTURE}
+    assert f.require_valid(procedure("ARS_D"), {"birth_date": "15/10/2025"}, complete=False,
+                           today=TODAY)["birth_date"] == TODAY
+
+
+def test_require_valid_with_several_problems_gives_a_general_message():
+    with pytest.raises(ValidationFailed) as err:
+        f.require_valid(procedure("SAISIE_IMMO_D"), {"bic": "nope", "iban": "nope"}, complete=False)
+    assert err.value.message == "Certaines informations saisies sont invalides ou manquantes."
+    assert err.value.fields == {"iban": f.IBAN_INVALID, "bic": f.BIC_INVALID}
+
+
+def test_values_as_json():
+    assert f.to_json({"born": date(2003, 9, 14), "amount": Decimal("1500.5"), "name": "A", "empty": None,
+                      "yes": True}) == {"born": "2003-09-14", "amount": "1500.50", "name": "A", "empty": None,
+                                        "yes": True}

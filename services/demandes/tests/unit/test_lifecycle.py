@@ -96,3 +96,41 @@ def test_the_gestionnaire_does_not_complete_for_the_client():
     assert staff_decisions("AWAITING_FUNDS", "C") == ["REJECTED", "SUBMITTED"]  # « Fonds reçus »
     assert staff_decisions("SUBMITTED", "C") == ["AWAITING_COMPLEMENT", "AWAITING_FUNDS", "REJECTED", "VALIDATED"]
     assert staff_decisions("VALIDATED", "D") == [] and staff_decisions("DRAFT", "D") == ["SUBMITTED"]
+
+
+def _conflict(call, *args) -> str:
+    with pytest.raises(Conflict) as err:
+        call(*args)
+    return err.value.message
+
+
+@pytest.mark.parametrize("call, args", [
+    (lc.label, ("ARCHIVED",)), (lc.tab, ("ARCHIVED",)), (lc.allowed_targets, ("ARCHIVED", "C")),
+    (lc.allowed_targets, ("DRAFT", "X")), (lc.allowed_targets, ("ARCHIVED", "X")),
+    (lc.transition, ("DRAFT", "ARCHIVED", "C")), (lc.transition, ("ARCHIVED", "SUBMITTED", "C")),
+    (lc.staff_decisions, ("SUBMITTED", "X")),
+])
+def test_an_unknown_state_or_sens_is_refused_in_french(call, args):
+    assert _conflict(call, *args) == "État de demande inconnu."
+
+
+def test_an_unknown_sens_is_named_as_such():
+    assert _conflict(lc.transition, "DRAFT", "SUBMITTED", "X") == "Sens de demande inconnu."
+
+
+def test_a_deconsignation_awaiting_funds_can_go_nowhere():
+    # a state a déconsignation never reaches (transition refuses it): no target, no decision
+    assert lc.allowed_targets("AWAITING_FUNDS", "D") == frozenset()
+    assert lc.staff_decisions("AWAITING_FUNDS", "D") == []
+    assert lc.allowed_targets("AWAITING_FUNDS", "C") == frozenset({"SUBMITTED", "REJECTED"})
+
+
+def test_the_exhausted_sequence_names_the_number_that_does_not_fit():
+    with pytest.raises(lc.NumberingExhausted, match=r"^sequence 1000000000 does not fit in 9 digits$"):
+        lc.format_number("2008", 1_000_000_000)
+
+
+@pytest.mark.parametrize("text", ["102013000000001", "102000000000001", "112008000001029", "10200800000102",
+                                  "1020080000010290", "10200800000102a", "", None, 102008000001029])
+def test_what_is_not_a_request_number(text):
+    assert lc.is_number(text) is False

@@ -135,3 +135,17 @@ def test_default_bodies_say_what_is_expected():
     assert m.default_body("FREE", "1") == ""
     with pytest.raises(ValidationFailed):
         m.default_body("RELANCE_3", "1")
+
+
+@pytest.mark.parametrize("code", ["RELANCE_3", "complement_reminder_1", ""])
+def test_no_default_body_for_an_unknown_subject(code):
+    with pytest.raises(ValidationFailed) as err:
+        m.default_body(code, "1")
+    assert err.value.message == "L'objet du message est invalide."
+    assert err.value.fields == {"subject": "L'objet du message est invalide."}
+
+
+def test_only_line_feeds_around_the_body_are_removed():
+    # the indentation of the first line and the letters at both ends are the writer's
+    assert m.check_reply("\n\n  \tBonjour,\nVoici le RIB.\n\n") == "  \tBonjour,\nVoici le RIB."
+    assert m.check_reply("Xavier\nX") == "Xavier\nX"

@@ -217,3 +217,68 @@ def test_nir_months_known_and_unknown(month, found):
 def test_nir_first_digit(sex, found):
     number = _nir_with_month("05", sex)
     assert [f.kind for f in find_personal_data(f"Sécu {number}.")] == (["nir"] if found else [])
+
+
+# --- phones libphonenumber's matcher gives up on: runs of whole tokens (issue 21) -------------
+# The matcher gives up on a number followed by more digits (« … 12 rue »): these cases are found
+# by the runs alone, with their own rules (national form: 0 then 1-9, ten digits in pairs or in
+# one piece, one kind of separator; « + » or « 00 » then a valid international number).
+
+@pytest.mark.parametrize("text, excerpt", [
+    ("+44 20 7946 0958 12 rue Oxford", "+44 20 7946 0958"),  # the « + » at the very start of the text
+    ("Tél. +44 20 7946 0958 12 rue Oxford", "+44 20 7946 0958"),
+    ("Tél. 00 44 20 7946 0958 12 rue Oxford", "00 44 20 7946 0958"),
+    ("Tél. 0033 6 12 34 56 78 12 rue", "0033 6 12 34 56 78"),
+    ("Tél. 06 01 23 45 67 12 rue", "06 01 23 45 67"),  # a 0 in third place is fine
+    ("Tél. 06 12 34 56 78 123 rue", "06 12 34 56 78"),  # the pairs are those of the number
+    ("Réf. 2024-06 12 34 56 78 12 rue", "06 12 34 56 78"),  # one separator within the number
+    ("06 12 34 56 78 12 rue des Lilas, bâtiment A+", "06 12 34 56 78"),  # a « + » at the end is not its
+])
+def test_a_phone_followed_by_more_digits_is_found(text, excerpt):
+    assert [(f.kind, f.excerpt) for f in find_personal_data(text)] == [("phone", excerpt)]
+    assert pd.contains_personal_data(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Tél. 06 12.34 56 78 12 rue",  # two kinds of separators
+    "Tél. 00 0 6 12 34 56 78 12 rue",  # « 00 » then 0: no country code
+    "Pièce ٣ jointe, page ١٢.",  # digits of another script
+])
+def test_what_runs_do_not_take_for_a_phone(text):
+    assert find_personal_data(text) == []
+
+
+@pytest.mark.parametrize("text", ["Tél. 06 12 34 56.78 le soir", "Mon numéro (06 12 34 56.78) le soir"])
+def test_a_french_number_libphonenumber_reads_with_mixed_separators(text):
+    assert [f.kind for f in find_personal_data(text)] == ["phone"]
+
+
+def test_a_phone_the_matcher_found_does_not_hide_another_the_runs_found():
+    text = "06 12 34 56 78 ou 06 87 65 43 21 12 rue"
+    assert [f.excerpt for f in find_personal_data(text)] == ["06 12 34 56 78", "06 87 65 43 21"]
+
+
+@pytest.mark.parametrize("text, excerpts", [
+    ("06 12 34 56 78+44 20 7946 0958 12 rue", ["06 12 34 56 78", "+44 20 7946 0958"]),
+    ("Réf. 2024-06 12 34 56 78+33612345678", ["06 12 34 56 78", "+33612345678"]),
+    ("FR7630006000011234567890189+33612345678", ["FR7630006000011234567890189", "+33612345678"]),
+])
+def test_numbers_that_touch_without_overlapping_are_each_found(text, excerpts):
+    assert [f.excerpt for f in find_personal_data(text)] == excerpts
+
+
+def test_two_cards_one_after_the_other_are_both_found():
+    text = "Cartes 4111 1111 1111 1111 5555 5555 5555 4444"
+    assert [(f.kind, f.excerpt) for f in find_personal_data(text)] == [
+        ("card_number", "4111 1111 1111 1111"), ("card_number", "5555 5555 5555 4444")]
+
+
+def test_numbers_of_a_list_are_not_one_number():
+    # a comma and a space are two characters: the chain breaks (each item alone is nothing)
+    assert find_personal_data("Factures 4111, 1111, 1111, 1111.") == []
+
+
+def test_the_rib_key_covers_the_whole_branch_code():
+    assert [(f.kind, f.excerpt) for f in find_personal_data("RIB 30004 12345 00012345678 43 merci")] == [
+        ("iban", "30004 12345 00012345678 43")]
+    assert find_personal_data("RIB 30004 12345 00012345678 44 merci") == []

@@ -3,10 +3,11 @@ the live « Récapitulatif », the amount column, the board's actions, duplicate
 from datetime import date
 
 import pytest
+import yaml
 
 from demandes_service.domain import lifecycle as lc
 from demandes_service.domain import presentation as p
-from demandes_service.domain.catalogue import procedure
+from demandes_service.domain.catalogue import parse_catalogue, procedure
 
 ARS = procedure("ARS_D")
 JUD = procedure("AM_EXPERTISE_JUD_C")  # an amount and a choice of department
@@ -29,7 +30,7 @@ def test_values_as_a_person_reads_them():
     assert p.display_value(JUD, "department", "57") == "Moselle (57)"
     assert p.display_value(JUD, "department", "99") == "99"
     assert p.display_value(JUD, "amount", "1500") == f"1{NNBSP}500,00 €"
-    assert p.display_value(SAISIE, "legal_form", "SAS").startswith("SAS")
+    assert p.display_value(SAISIE, "legal_form", "SAS") == "SAS - Société par actions simplifiée"
     assert p.display_value(SAISIE, "legal_form", "NOPE") == "NOPE"
 
 
@@ -114,3 +115,24 @@ def test_pending_and_non_conforming_documents():
                  {"status": "attached", "review": {"status": "conforme"}}, {"status": "attached"}]
     assert p.pending_documents(documents) == ["rib.pdf", "KBIS"]
     assert p.non_conforming(documents) == [documents[2]]
+
+
+def test_a_company_account_that_no_one_else_may_take_over_still_completes():
+    assert p.available_actions(state=lc.AWAITING_COMPLEMENT, **{**ALL, "can_reassign": False}) == [
+        "detail", "duplicate", "summary", "complete"]
+
+
+def test_a_duplicate_never_keeps_the_amount_whatever_its_field():
+    steps = [{"code": c, "label": c} for c in ("INFORMATIONS", "JUSTIFICATIFS", "RECAPITULATIF", "CONFIRMATION")]
+    text = {"version": 1, "steps": steps, "legal_forms": [{"code": "SAS", "label": "SAS"}],
+            "holder_sections": ["HOLDER"],
+            "procedures": [{"code": "X", "label": "X", "sens": "D", "audience": "ENTREPRISE", "amount_mode": "TOTAL",
+                            "sections": [{"code": "HOLDER", "label": "Titulaire"}],
+                            "fields": [{"name": "holder", "label": "Titulaire", "type": "text", "mandatory": True,
+                                        "section": "HOLDER"},
+                                       {"name": "amount", "label": "Somme", "type": "text", "mandatory": False,
+                                        "section": "HOLDER"}],
+                            "documents": {"required": [{"kind": "RIB"}]}}]}
+    proc = parse_catalogue(yaml.safe_dump(text))[0]["X"]
+    assert proc.holder_fields == ("holder", "amount")
+    assert p.duplicate_values(proc, {"holder": "ACME", "amount": "12"}, lc.SUBMITTED) == {"holder": "ACME"}

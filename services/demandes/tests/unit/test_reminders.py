@@ -151,3 +151,24 @@ def test_a_late_first_reminder_delays_the_second_by_the_gap_between_the_delays()
                         first_posted_at=first_posted) is None
     assert due_reminder(AWAITING_COMPLEMENT, entered, [COMPLEMENT_REMINDER_1], first_posted + timedelta(days=15),
                         first_posted_at=first_posted) == COMPLEMENT_REMINDER_2
+
+
+@pytest.mark.parametrize("first, second, problem", [
+    (0, 30, "first_after_days must be > 0, not 0"),
+    (15.5, 30, "first_after_days must be a whole number of days, not 15.5"),
+    (15, -1, "second_after_days must be > 0, not -1"),
+    (15, "30", "second_after_days must be a whole number of days, not '30'"),
+    (15, 15, "second_after_days (15) must be greater than first_after_days (15)"),
+])
+def test_a_bad_delay_is_named(first, second, problem):
+    with pytest.raises(ValueError) as err:
+        check_delays(first, second)
+    assert str(err.value) == problem
+
+
+def test_a_naive_datetime_is_named():
+    naive = datetime(2025, 10, 1, 9, 30)
+    with pytest.raises(ValueError, match=r"^entered_at must be a timezone-aware datetime$"):
+        due_reminder(lc.AWAITING_COMPLEMENT, naive, [], ENTERED + 20 * DAY)
+    with pytest.raises(ValueError, match=r"^now must be a timezone-aware datetime$"):
+        due_reminder(lc.AWAITING_COMPLEMENT, ENTERED, [], naive + 20 * DAY)
