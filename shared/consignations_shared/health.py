@@ -9,7 +9,7 @@ import json
 
 from kombu import Connection
 from .rpc import rpc
-from nameko.web.handlers import http
+from .web import http
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 

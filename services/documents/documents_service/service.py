@@ -6,14 +6,13 @@ service: the owners' decisions arrive as signed grants (consignations_shared.gra
 """
 from __future__ import annotations
 
-from nameko.web.handlers import http
-
 from consignations_shared.consumer import consume_background_command
 from consignations_shared.contracts.payloads.demandes import RenderSummary
 from consignations_shared.grants import DocumentGrantKey
 from consignations_shared.health import HealthEndpoints
 from consignations_shared.providers import Correlation, DatabaseSession, Outbox, ServiceClock
 from consignations_shared.rpc import rpc
+from consignations_shared.web import http
 
 from . import documents, generated, internal_http
 from .context import DocumentsContext
