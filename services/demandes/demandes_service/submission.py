@@ -65,7 +65,9 @@ def submit(ctx: DemandesContext, person: Any, request_id: Any, idempotency_key: 
     key = _key(idempotency_key)
     if key and (answer := _replay(ctx, who, key, request_id)) is not None:
         return answer
-    request = request_to_act_on(ctx, who, request_id)
+    # Locked until this transaction ends: a second submission of the same draft waits here, then
+    # finds it transmitted.
+    request = request_to_act_on(ctx, who, request_id, lock=True)
     if request.state != lifecycle.DRAFT:
         # A first call with the same key (its caller gave up waiting, this is the retry) may have
         # committed since the look-up above: its answer, not « already submitted ».
@@ -77,19 +79,21 @@ def submit(ctx: DemandesContext, person: Any, request_id: Any, idempotency_key: 
         raise Forbidden(NO_SUBMIT_RIGHT)
     procedure = catalogue.procedure(request.procedure_code)
     fields.require_valid(procedure, dict(request.values or {}), complete=True, today=ctx.today())
-    refuse_second_once_only(ctx, procedure, request.owner_person_id, except_id=request.id)
+    refuse_second_once_only(ctx, procedure, request.owner_person_id, except_id=request.id, lock=True)
     values, version = dict(request.values or {}), request.version
     documents = checked_documents(ctx, procedure, values, request.id)
+    if not ctx.session.in_transaction():
+        # The documents service was asked (checked_documents committed first: nothing is held while
+        # another service answers): lock the draft again and make sure it did not change meanwhile.
+        request = request_to_act_on(ctx, who, request_id, lock=True)
+        if request.state != lifecycle.DRAFT or request.version != version:
+            ctx.session.rollback()
+            if key and (answer := _replay(ctx, who, key, request_id)) is not None:
+                return answer
+            raise Conflict(SAVED_ELSEWHERE if request.state == lifecycle.DRAFT else
+                           ALREADY_SUBMITTED.format(number=request.number), None, "already_submitted")
+        refuse_second_once_only(ctx, procedure, request.owner_person_id, except_id=request.id, lock=True)
     owner, company_name = pdfs.owner_of(ctx, request, who)
-
-    request = request_to_act_on(ctx, who, request_id, lock=True)
-    if request.state != lifecycle.DRAFT or request.version != version:
-        ctx.session.rollback()
-        if key and (answer := _replay(ctx, who, key, request_id)) is not None:
-            return answer
-        raise Conflict(SAVED_ELSEWHERE if request.state == lifecycle.DRAFT else
-                       ALREADY_SUBMITTED.format(number=request.number), None, "already_submitted")
-    refuse_second_once_only(ctx, procedure, request.owner_person_id, except_id=request.id, lock=True)
     now = ctx.clock.now()
     request.number = numbering.allocate(ctx.session, now)
     request.step = STEP_CONFIRMATION
