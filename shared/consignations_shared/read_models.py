@@ -106,8 +106,9 @@ class ReadModel:
 
     The owner's snapshot follows the shared protocol (module docstring) with `message` as its
     record type; or `read_page(snapshot, cursor, limit) -> (records, next_cursor)` calls and reads
-    one page of a snapshot that pages otherwise (`cursor` is None for the first page; the cursors
-    must grow, `next_cursor` is None after the last page)."""
+    one page of a snapshot that pages otherwise (`cursor` is None for the first page, and the
+    next page's cursor is None after the last page; a cursor that comes back unchanged stops the
+    rebuild)."""
 
     name: str
     source: str  # the owning service
@@ -119,9 +120,15 @@ class ReadModel:
     def page(self, snapshot: SnapshotCall, cursor: Any, limit: int) -> Page:
         if self.read_page is not None:
             return self.read_page(snapshot, cursor, limit)
-        page = snapshot(after_revision=cursor or 0, limit=limit)
+        after = cursor or 0
+        page = snapshot(after_revision=after, limit=limit)
         items = [self.message.read(item) for item in page.get("items") or []]
-        return items, (None if len(items) < limit else int(page["next_after_revision"]))
+        if len(items) < limit:
+            return items, None
+        next_after = int(page["next_after_revision"])
+        if next_after <= after:  # a snapshot that does not move forward would never end
+            raise RuntimeError(f"{self.source}.{self.snapshot_method} did not move past revision {after}")
+        return items, next_after
 
 
 def rebuild(session_factory: Callable[[], Session], model: ReadModel, snapshot: SnapshotCall, *,
@@ -141,7 +148,7 @@ def rebuild(session_factory: Callable[[], Session], model: ReadModel, snapshot: 
             session.commit()
         if last:
             return count
-        if cursor is not None and not next_cursor > cursor:  # a snapshot that never moves on would never end
+        if next_cursor == cursor:  # a snapshot that never moves on would never end
             raise RuntimeError(f"{model.source}.{model.snapshot_method} did not move past {cursor!r}")
         cursor = next_cursor
 
