@@ -18,6 +18,11 @@ The snapshot RPC of the owner takes `(after_revision, limit)` and answers
 `{"items": [payload, ...], "next_after_revision": n}`: the records whose revision is greater than
 `after_revision`, in increasing revision order, at most `limit` of them. A page shorter than
 `limit` is the last one.
+
+An owner whose snapshot pages otherwise gives the model a `read_page` adapter instead of a
+`message` (documents: pages by document id, each record with its own per-document revision,
+demandes_service/request_documents.py); the rules above still hold as long as `apply` keeps the
+highest revision of each record.
 """
 from __future__ import annotations
 
@@ -89,44 +94,63 @@ def mark_built(session: Session, name: str, records: int, now: datetime) -> None
     session.execute(read_model_builds.insert().values(name=name, built_at=now, records=records))
 
 
+SnapshotCall = Callable[..., dict]
+# (records as `apply` takes them, the cursor of the next page or None after the last page)
+Page = tuple[list, Any]
+
+
 @dataclass(frozen=True)
 class ReadModel:
-    """One read model of a service: its name, the owner's snapshot RPC and record type, and how
-    one record is applied (`apply(session, record) -> bool`, True when it changed the row; it
-    does not commit)."""
+    """One read model of a service: its name, the owner's snapshot RPC, and how one record is
+    applied (`apply(session, record) -> bool`, True when it changed the row; it does not commit).
+
+    The owner's snapshot follows the shared protocol (module docstring) with `message` as its
+    record type; or `read_page(snapshot, cursor, limit) -> (records, next_cursor)` calls and reads
+    one page of a snapshot that pages otherwise (`cursor` is None for the first page, and the
+    next page's cursor is None after the last page; a cursor that comes back unchanged stops the
+    rebuild)."""
 
     name: str
     source: str  # the owning service
     snapshot_method: str  # its RPC: (after_revision, limit) -> {"items", "next_after_revision"}
-    message: type[Message]
     apply: Callable[[Session, Any], bool]
+    message: type[Message] | None = None
+    read_page: Callable[[SnapshotCall, Any, int], Page] | None = None
 
-
-SnapshotCall = Callable[..., dict]
+    def page(self, snapshot: SnapshotCall, cursor: Any, limit: int) -> Page:
+        if self.read_page is not None:
+            return self.read_page(snapshot, cursor, limit)
+        after = cursor or 0
+        page = snapshot(after_revision=after, limit=limit)
+        items = [self.message.read(item) for item in page.get("items") or []]
+        if len(items) < limit:
+            return items, None
+        next_after = int(page["next_after_revision"])
+        if next_after <= after:  # a snapshot that does not move forward would never end
+            raise RuntimeError(f"{self.source}.{self.snapshot_method} did not move past revision {after}")
+        return items, next_after
 
 
 def rebuild(session_factory: Callable[[], Session], model: ReadModel, snapshot: SnapshotCall, *,
             page_size: int = SNAPSHOT_PAGE_SIZE, now: Callable[[], datetime] | None = None) -> int:
     """Page through the owner's snapshot and apply every record (one transaction per page); the
     last page also records that the model is built. Returns the number of records read."""
-    after, count = 0, 0
+    cursor, count = None, 0
     while True:
-        page = snapshot(after_revision=after, limit=page_size)
-        items = list(page.get("items") or [])
-        last = len(items) < page_size
+        records, next_cursor = model.page(snapshot, cursor, page_size)
+        last = next_cursor is None
         with session_factory() as session:
-            for item in items:
-                model.apply(session, model.message.read(item))
-            count += len(items)
+            for record in records:
+                model.apply(session, record)
+            count += len(records)
             if last:
                 mark_built(session, model.name, count, (now or _utc_now)())
             session.commit()
         if last:
             return count
-        next_after = int(page["next_after_revision"])
-        if next_after <= after:  # a snapshot that does not move forward would never end
-            raise RuntimeError(f"{model.source}.{model.snapshot_method} did not move past revision {after}")
-        after = next_after
+        if next_cursor == cursor:  # a snapshot that never moves on would never end
+            raise RuntimeError(f"{model.source}.{model.snapshot_method} did not move past {cursor!r}")
+        cursor = next_cursor
 
 
 def _utc_now() -> datetime:

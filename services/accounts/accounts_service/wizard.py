@@ -110,7 +110,7 @@ def save_administrator(ctx: AccountsContext, person: Any, form: dict[str, Any], 
     for field, value in values.items():
         setattr(who.member, field, value)
     named = {field: values[field] for field in ("first_name", "last_name", "mobile") if values.get(field)}
-    if named:  # identity (the session's person) and the notifier learn the names
+    if named:  # the notifier learns the names (identity and demandes read them from member_changed)
         ctx.outbox.publish(ctx.session, MemberUpdated(account_id=who.account.id,
                                                       person_id=who.member.person_id, **named))
     _advance(who.account, 2, complete)

@@ -5,8 +5,9 @@
                DEMANDES_REMINDER_FIRST_AFTER_DAYS / DEMANDES_REMINDER_SECOND_AFTER_DAYS); a
                reminder is never posted twice, whoever runs it (the service's timer does too)
     rebuild-read-models
-               rebuild the members read model from accounts.members_snapshot now (safe beside a
-               running service: a record replaces only an older revision)
+               rebuild the read models now: members from accounts.members_snapshot, the
+               requests' documents from documents.documents_snapshot (safe beside a running
+               service: a record replaces only an older revision)
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from consignations_shared.db import make_sessionmaker
 from consignations_shared.outbox import OutboxWriter
 from consignations_shared.read_models import rebuild_command
 
-from . import members, threads
+from . import members, request_documents, threads
 from .context import DemandesContext
 from .domain import reminders
 
@@ -56,4 +57,5 @@ def post_reminders(settings, argv: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"reminders": post_reminders, "rebuild-read-models": rebuild_command("demandes", members.MODEL)}
+COMMANDS = {"reminders": post_reminders,
+            "rebuild-read-models": rebuild_command("demandes", members.MODEL, request_documents.MODEL)}

@@ -6,9 +6,10 @@ Fed by `documents.document_uploaded`, `document_attached`, `document_reviewed`,
 `document_deleted`, `summary_generated` and `payment_proof_issued`: each carries the whole state
 of every document its change touched, with a revision that grows with every change of that
 document; a row keeps the highest revision seen (a late or redelivered older state changes
-nothing), and every event is applied once (idempotent on its event_id). An instance that starts
-with an empty read model rebuilds it from `documents.documents_snapshot` before it says it is
-ready (service.py).
+nothing), and every event is applied once (idempotent on its event_id). An instance whose read
+model was never built rebuilds it from `documents.documents_snapshot` before it says it is ready,
+like its other read models (`MODEL`, consignations_shared.read_models: that snapshot pages by
+document id, hence its `read_page`).
 
 Eventual consistency: a document shows here a few milliseconds after the documents service has
 committed it. The checks of step 2's « Valider » and of a submission read this copy first and
@@ -21,12 +22,13 @@ from __future__ import annotations
 import logging
 from typing import Any, Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from consignations_shared.clock import Clock
 from consignations_shared.contracts.payloads.documents import DocumentState
 from consignations_shared.idempotency import first_delivery
+from consignations_shared.read_models import Page, ReadModel, SnapshotCall
 
 from .models import RequestDocument
 
@@ -34,7 +36,6 @@ log = logging.getLogger(__name__)
 
 CONSUMER = "demandes.request_documents"
 CURRENT = ("pending", "attached")
-SNAPSHOT_PAGE = 500
 
 
 def apply_states(session: Session, states: Iterable[DocumentState | dict]) -> int:
@@ -71,21 +72,20 @@ def on_event(session: Session, clock: Clock, envelope, message_type) -> bool:
     return True
 
 
-def is_empty(session: Session) -> bool:
-    return session.execute(select(func.count()).select_from(RequestDocument)).scalar_one() == 0
+def apply(session: Session, state: DocumentState) -> bool:
+    """One document's state from the snapshot (True when it changed the row)."""
+    return apply_states(session, [state]) > 0
 
 
-def rebuild(session: Session, snapshot_page) -> int:
-    """Applies every state of `snapshot_page(after, limit)` (documents.documents_snapshot for the
-    owner "demandes"), page after page. Returns how many rows changed."""
-    changed, after = 0, None
-    while True:
-        page = snapshot_page(after, SNAPSHOT_PAGE)
-        changed += apply_states(session, page["documents"])
-        session.commit()
-        after = page.get("next")
-        if not after:
-            return changed
+def read_page(snapshot: SnapshotCall, after: str | None, limit: int) -> Page:
+    """One page of documents.documents_snapshot for the owner "demandes": it pages by document id
+    ({"documents": [DocumentState], "next": the id to pass as `after`, or None on the last page})."""
+    page = snapshot(owner_service="demandes", after=after, limit=limit)
+    return [DocumentState.model_validate(s) for s in page.get("documents") or []], page.get("next") or None
+
+
+MODEL = ReadModel(name="request_documents", source="documents", snapshot_method="documents_snapshot",
+                  apply=apply, read_page=read_page)
 
 
 # --- reading -------------------------------------------------------------------------------------

@@ -2,10 +2,8 @@
 
 Every RPC that reads or changes requests takes `person`, the acting person as the gateway
 resolved it from the session."""
-import logging
 import os
 
-from nameko.extensions import DependencyProvider
 from nameko.timer import timer
 
 from consignations_shared.consumer import consume_command, consume_event
@@ -24,20 +22,6 @@ from .cli import reminder_delays
 from .context import DemandesContext
 
 REMINDER_INTERVAL = float(os.environ.get("DEMANDES_REMINDER_INTERVAL", "3600"))  # seconds
-REBUILD_RETRY = 1.0  # seconds between the start-up checks of the documents read model
-
-log = logging.getLogger(__name__)
-
-
-class DocumentsReadModel(DependencyProvider):
-    """Whether this instance's read model of its requests' documents (request_documents.py) was
-    rebuilt from the documents service's snapshot (readiness waits for it)."""
-
-    def setup(self):
-        self.documents_ready = False
-
-    def get_dependency(self, worker_ctx):
-        return self
 
 
 class DemandesService(HealthEndpoints):
@@ -49,8 +33,7 @@ class DemandesService(HealthEndpoints):
     clock = ServiceClock()
     grant_key = DocumentGrantKey()  # signs the grants of its requests' documents (DM-9)
     documents = TypedRpcProxy(DocumentsInterface)
-    read_models = ReadModels(members.MODEL)  # /health/ready waits for its rebuild
-    documents_model = DocumentsReadModel()
+    read_models = ReadModels(members.MODEL, request_documents.MODEL)  # /health/ready waits for their rebuild
 
     def _context(self) -> DemandesContext:
         return DemandesContext(session=self.db, outbox=self.outbox, clock=self.clock, documents=self.documents)
@@ -172,35 +155,6 @@ class DemandesService(HealthEndpoints):
     @consume_event("documents", "payment_proof_issued")
     def on_payment_proof_issued(self, envelope):
         request_documents.on_event(self.db, self.clock, envelope, document_events.PaymentProofIssued)
-
-    @timer(interval=REBUILD_RETRY, eager=True)
-    def rebuild_documents_read_model(self):
-        """At start: an empty read model is rebuilt from documents.documents_snapshot before the
-        instance says it is ready; one attempt per tick until the documents service answers, then
-        nothing more (one attempt at a time, so stopping the service never waits for more)."""
-        if self.documents_model.documents_ready:
-            return
-        try:
-            if request_documents.is_empty(self.db):
-                changed = request_documents.rebuild(
-                    self.db, lambda after, limit: self.documents.documents_snapshot("demandes", after, limit))
-                log.info("documents read model rebuilt from the snapshot: %s documents", changed)
-            self.db.commit()
-            self.documents_model.documents_ready = True
-        except Exception as exc:  # documents not up yet, database restarting: the next tick tries again
-            self.db.rollback()
-            log.warning("documents read model not rebuilt yet: %s: %s", type(exc).__name__, exc)
-
-    def _readiness(self) -> dict:
-        """The read model of the requests' documents joins the members' in the `read_models` check."""
-        report = super()._readiness()
-        if not self.documents_model.documents_ready:
-            checks = report["checks"]
-            pending = checks.get("read_models", "ok")
-            checks["read_models"] = ("rebuilding: request_documents" if pending == "ok"
-                                     else f"{pending}, request_documents")
-            report["status"] = "not_ready"
-        return report
 
     # --- messages (MS-1..MS-6) -----------------------------------------------------------------
     @rpc

@@ -29,10 +29,11 @@ def create_app(settings: GatewaySettings | None = None, *, configure_logs: bool 
     app.config["SETTINGS"] = settings
     app.config["MAX_CONTENT_LENGTH"] = 6 * 1024 * 1024
     app.json.ensure_ascii = False
+    # One breaker per service for the RPCs and the documents' internal HTTP calls alike.
+    app.extensions["breakers"] = breakers.Breakers(settings.breaker_failures, settings.breaker_reset)
     app.extensions["rpc"] = RpcClientPool(
         settings.amqp_uri, settings.rpc_timeout, settings.rpc_pool_size,
-        read_timeout=settings.rpc_read_timeout,
-        breakers=breakers.Breakers(settings.breaker_failures, settings.breaker_reset),
+        read_timeout=settings.rpc_read_timeout, breakers=app.extensions["breakers"],
     )
     # Used once start_session_listener() runs in this process (gunicorn: post_worker_init);
     # until then, and whenever its listener is disconnected, every request asks identity.

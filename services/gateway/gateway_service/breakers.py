@@ -1,9 +1,11 @@
 """Failing fast when a service is down (issue 15): a circuit breaker per target service, per
 gateway process, and a short wait for the RPCs of read requests.
 
+- One breaker per service guards every way the gateway reaches it: its RPCs (`rpc_client`) and,
+  for documents, the internal HTTP calls that carry the file bytes (`documents_client`).
 - Only calls that got no answer count: a timeout, a service without its RPC queue, a broken
-  broker connection (`DependencyFailure`). A business refusal (any other DomainError) is an
-  answer: it counts as a success.
+  broker connection, a refused HTTP connection (`DependencyFailure`). A business refusal (any
+  other DomainError, any HTTP answer such as a 4xx) is an answer: it counts as a success.
 - After `failures` such calls in a row, the breaker of that service opens: calls to it answer the
   GW-3 503 (« Le service est momentanément indisponible… ») at once, without waiting for a pool
   slot nor the broker. After `reset_timeout` seconds one trial call goes through (the others
@@ -22,6 +24,7 @@ runs outside it: `admit()` decides under a short lock, `record()` feeds the outc
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from contextvars import ContextVar
@@ -159,7 +162,9 @@ def _fail(exc: BaseException):
 
 
 class Breakers:
-    """The breakers of one process, one per target service, made on first use."""
+    """The breakers of one process, one per target service, made on first use. gunicorn forks
+    its workers after the app is made: a process that is not the one that made them starts with
+    none (each process judges the services by its own calls)."""
 
     def __init__(self, failures: int, reset_timeout: float, clock: Callable[[], float] = time.monotonic):
         self.failures = failures
@@ -167,8 +172,13 @@ class Breakers:
         self._clock = clock
         self._lock = threading.Lock()
         self._by_service: dict[str, ServiceBreaker] = {}
+        self._pid = os.getpid()
 
     def __getitem__(self, service: str) -> ServiceBreaker:
+        if self._pid != os.getpid():
+            with self._lock:
+                if self._pid != os.getpid():
+                    self._by_service, self._pid = {}, os.getpid()
         found = self._by_service.get(service)
         if found is None:
             with self._lock:

@@ -6,6 +6,10 @@ memory, the rest on disk) with a Content-Length, in 64 KB blocks; downloads are 
 to the browser as they arrive. Every call carries the shared internal token, the acting person,
 the owner service's signed grant for this call (X-Document-Grant, asked by the views; the
 documents service verifies it and calls no one) and the correlation id.
+
+Every call goes through the documents service's circuit breaker, the one its RPCs use
+(breakers.py): while it is open the call answers the 503 at once; a refused connection or a
+timeout counts as a failure, any answer (a 4xx included) as a success.
 """
 from __future__ import annotations
 
@@ -23,8 +27,11 @@ from consignations_shared.errors import (
 )
 from consignations_shared.grants import secret_from_file  # the token file the documents service reads too
 
+from .breakers import Breakers, DependencyFailure
+
 log = logging.getLogger(__name__)
 
+SERVICE = "documents"  # its breaker, shared with the RPCs to the documents service
 TOKEN_FILE = "documents.token"
 UNAVAILABLE = "Le service des documents est momentanément indisponible. Veuillez réessayer dans quelques instants."
 CHUNK = 64 * 1024
@@ -69,11 +76,13 @@ class _Body:
 
 
 class DocumentsClient:
-    def __init__(self, base_url: str, token: str | None, var_dir: str, timeout: float):
+    def __init__(self, base_url: str, token: str | None, var_dir: str, timeout: float,
+                 breakers: Breakers | None = None):
         self.base_url = base_url.rstrip("/")
         self._token = token
         self.var_dir = var_dir
         self.timeout = timeout
+        self.breakers = breakers
         self._local = threading.local()
 
     # -- plumbing ------------------------------------------------------------------------------
@@ -102,12 +111,23 @@ class DocumentsClient:
         return headers
 
     def _send(self, method: str, path: str, **kwargs) -> requests.Response:
+        breaker = self.breakers[SERVICE] if self.breakers is not None else None
+        trial = breaker.admit() if breaker is not None else False  # open: ServiceUnavailable now
+        outcome: BaseException | None = None
         try:
             return self._session().request(method, self.base_url + path,
                                            timeout=(5, self.timeout), **kwargs)
+        except (requests.ConnectionError, requests.Timeout) as exc:  # no answer: the breaker counts it
+            log.warning("documents %s %s unavailable: %s", method, path, type(exc).__name__)
+            outcome = DependencyFailure(UNAVAILABLE)
+            raise outcome from exc
         except requests.RequestException as exc:
             log.warning("documents %s %s failed: %s", method, path, type(exc).__name__)
-            raise ServiceUnavailable(UNAVAILABLE) from exc
+            outcome = ServiceUnavailable(UNAVAILABLE)
+            raise outcome from exc
+        finally:
+            if breaker is not None:
+                breaker.record(trial, outcome)
 
     @staticmethod
     def _raise_for(response: requests.Response) -> None:

@@ -92,14 +92,12 @@ class RpcClientPool:
         self._pid = os.getpid()
 
     def _reset_after_fork(self):
-        # gunicorn forks workers after the app is created: connections are not shared, and
-        # each process judges the services by its own calls.
+        # gunicorn forks workers after the app is created: connections are not shared (the
+        # breakers start afresh in each process by themselves, breakers.Breakers).
         if os.getpid() != self._pid:
             self._pid = os.getpid()
             self._idle = queue.LifoQueue()
             self._slots = threading.BoundedSemaphore(self.size)
-            if self.breakers is not None:
-                self.breakers = Breakers(self.breakers.failures, self.breakers.reset_timeout)
 
     def call(self, service: str, method: str, *args, correlation_id: str | None = None, **kwargs):
         started = time.perf_counter()

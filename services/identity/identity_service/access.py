@@ -60,7 +60,7 @@ def renew_access(ctx: IdentityContext, person_id: str, renewed_by: str | None = 
         person_id=person.id, valid_until=person.valid_until.isoformat(), renewed_by=renewed_by,
     ))
     ctx.session.commit()
-    return sessions.person_view(person)
+    return sessions.person_view(ctx.session, person)
 
 
 def delete_access(ctx: IdentityContext, person_id: str, deleted_by: str | None = None) -> dict[str, Any]:

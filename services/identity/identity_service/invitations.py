@@ -22,6 +22,7 @@ from .domain.codes import EMAIL_CODE_ALPHABET, INVITATION_CODE_POLICY, CodePurpo
 from consignations_shared.validation import check_person_name, normalise_email
 from .flows_common import collect, password_error, raise_if
 from .links import INVITATION, LINK_INVALID, LinkStore
+from .memberships import names_of
 from .models import LinkToken, Person
 from .signup import CGU_REQUIRED
 
@@ -40,9 +41,10 @@ def _confidential_password() -> str:
 def _send(ctx: IdentityContext, person: Person, company_name: str | None) -> None:
     token = LinkStore(ctx.session, ctx.clock.now).issue(INVITATION, person.id, INVITATION_VALIDITY)
     code = ctx.codes.issue(CodePurpose.INVITATION, person.id, INVITATION_CODE_POLICY, _confidential_password)
+    first_name, last_name = names_of(ctx.session, person)  # an administrator may have corrected them since
     ctx.outbox.publish(ctx.session, SendInvitation(
-        person_id=person.id, email=person.email, first_name=person.first_name,
-        last_name=person.last_name, link_token=token, code=code,
+        person_id=person.id, email=person.email, first_name=first_name,
+        last_name=last_name, link_token=token, code=code,
         company_name=company_name, profile=person.profile,
         validity_hours=int(INVITATION_VALIDITY.total_seconds() // 3600),
     ))
@@ -96,7 +98,8 @@ def invite(ctx: IdentityContext, form: dict[str, Any], invited_by: str | None = 
 def invitation_details(ctx: IdentityContext, token: Any) -> dict[str, Any]:
     link = LinkStore(ctx.session, ctx.clock.now).valid(token, INVITATION)
     person = ctx.session.get(Person, link.person_id)
-    return {"email": person.email, "first_name": person.first_name, "last_name": person.last_name,
+    first_name, last_name = names_of(ctx.session, person)
+    return {"email": person.email, "first_name": first_name, "last_name": last_name,
             "profile": person.profile, "expires_at": as_utc(link.expires_at).isoformat()}
 
 
@@ -118,9 +121,10 @@ def accept(ctx: IdentityContext, token: Any, code: Any, password: Any, accept_cg
     person.password_hash = ctx.hasher.hash(password)
     person.status, person.activated_at, person.password_changed_at = "active", now, now
     audit.record(ctx, "invitation_accepted", person_id=person.id, email=person.email)
+    first_name, last_name = names_of(ctx.session, person)
     ctx.outbox.publish(ctx.session, AccountActivated(
         person_id=person.id, profile=person.profile, email=person.email,
-        first_name=person.first_name, last_name=person.last_name, mobile=person.mobile,
+        first_name=first_name, last_name=last_name, mobile=person.mobile,
         activated_at=now.isoformat(),
     ))
     ctx.session.commit()

@@ -147,7 +147,7 @@ def login(ctx: IdentityContext, email: Any, password: Any, ip: str | None = None
     audit.record(ctx, "login_succeeded", person_id=person.id, email=key, ip=ip,
                  detail={"session_id": opened["session_id"]})
     ctx.session.commit()
-    return {**opened, "person": sessions.person_view(person)}
+    return {**opened, "person": sessions.person_view(ctx.session, person)}
 
 
 def lock_state(ctx: IdentityContext, email: str) -> dict[str, Any]:

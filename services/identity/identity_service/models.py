@@ -70,8 +70,9 @@ class Person(Base):
     """Someone who can log in: the credential side of a client person or of a gestionnaire
     (accounts owns the rest). `profile` is ADMINISTRATEUR for the person who created a company
     account (and for invited administrators), PARTICULIER for a private person, UTILISATEUR or
-    CONSULTATION when invited, GESTIONNAIRE (BO-4). Names come from the invitation, or from the
-    accounts service (`accounts.person_updated`, e.g. the company wizard's step 2)."""
+    CONSULTATION when invited, GESTIONNAIRE (BO-4). Names are the ones given to identity (the
+    sign-up, the invitation); the ones accounts holds later (the company wizard's step 2, « Mon
+    profil ») are read from the memberships read model (`memberships.names_of`)."""
 
     __tablename__ = "people"
 

@@ -9,7 +9,7 @@ from consignations_shared.providers import Correlation, DatabaseSession, Outbox,
 from consignations_shared.read_models import ReadModels
 from consignations_shared.rpc import rpc
 
-from . import access, directory, invitations, login, memberships, particulier, password_flows, sessions, signup
+from . import access, invitations, login, memberships, particulier, password_flows, sessions, signup
 from .context import IdentityContext
 from .providers import Credentials
 
@@ -142,11 +142,6 @@ class IdentityService(HealthEndpoints):
     @rpc
     def delete_access(self, person_id, deleted_by=None):
         return access.delete_access(self._context(), person_id, deleted_by)
-
-    # --- names given to the accounts service (the company wizard's step 2, profiles) -----------
-    @consume_event("accounts", "person_updated")
-    def on_person_updated(self, envelope):
-        directory.person_updated(self.db, envelope, self.clock)
 
     @timer(interval=600)
     def sweep_expired_accesses(self):

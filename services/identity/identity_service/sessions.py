@@ -11,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session as DbSession
 
 from consignations_shared.clock import as_utc
 from consignations_shared.contracts.acting import ActingPerson
@@ -19,7 +20,7 @@ from consignations_shared.errors import NotFound, Unauthenticated
 
 from . import audit
 from .context import IdentityContext, token_hash
-from .memberships import membership_of
+from .memberships import membership_of, names_of
 from .models import Person, Session
 
 IDLE_TIMEOUT = timedelta(minutes=30)
@@ -29,10 +30,11 @@ TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most once a min
 SESSION_ENDED = "Votre session a expiré. Veuillez vous reconnecter."
 
 
-def person_view(person: Person) -> dict[str, Any]:
+def person_view(session: DbSession, person: Person) -> dict[str, Any]:
+    first_name, last_name = names_of(session, person)
     return {
         "id": person.id, "email": person.email, "profile": person.profile,
-        "first_name": person.first_name, "last_name": person.last_name,
+        "first_name": first_name, "last_name": last_name,
         "is_staff": person.is_staff, "valid_until": as_utc(person.valid_until).isoformat(),
     }
 
@@ -41,12 +43,12 @@ def acting_person_view(ctx: IdentityContext, person: Person, session_id: str) ->
     """The acting person of a session as every service reads it (ActingPerson, validated here),
     with their membership of a client account from identity's read model of accounts' events
     (None for gestionnaires, for people in no account yet and for deleted members); the names
-    are the ones the accounts service holds when it has some. `valid_until` is kept for the
-    portal (« Mon accès »)."""
-    membership, row = (None, None) if person.is_staff else membership_of(ctx.session, person.id)
-    named = row if membership is not None and (row.first_name or row.last_name) else person
+    are the ones the accounts service holds when it has some (`names_of`). `valid_until` is kept
+    for the portal (« Mon accès »)."""
+    membership = None if person.is_staff else membership_of(ctx.session, person.id)
+    first_name, last_name = names_of(ctx.session, person)
     acting = ActingPerson(
-        id=person.id, email=person.email, first_name=named.first_name, last_name=named.last_name,
+        id=person.id, email=person.email, first_name=first_name, last_name=last_name,
         profile=person.profile, is_staff=person.is_staff, session_id=session_id, membership=membership,
     )
     return {**acting.to_wire(), "valid_until": as_utc(person.valid_until).isoformat()}
@@ -56,8 +58,9 @@ def person_contact(ctx: IdentityContext, person_id: str) -> dict[str, Any]:
     person = ctx.session.get(Person, str(person_id))
     if person is None:
         raise NotFound("Cette personne est introuvable.")
-    return {"person_id": person.id, "email": person.email, "first_name": person.first_name,
-            "last_name": person.last_name, "mobile": person.mobile, "profile": person.profile,
+    first_name, last_name = names_of(ctx.session, person)
+    return {"person_id": person.id, "email": person.email, "first_name": first_name,
+            "last_name": last_name, "mobile": person.mobile, "profile": person.profile,
             "status": person.status}
 
 

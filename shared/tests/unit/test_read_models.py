@@ -99,6 +99,53 @@ def test_a_snapshot_that_does_not_move_forward_stops_the_rebuild(sessions):
         assert is_built(session, MODEL.name) is False
 
 
+class ById:
+    """An owner whose snapshot pages by record id (like documents.documents_snapshot): the model
+    reads it through its `read_page` adapter."""
+
+    def __init__(self, records):
+        self.records = sorted(records, key=lambda r: r["person_id"])
+        self.calls = []
+
+    def __call__(self, owner, after, limit):
+        self.calls.append((owner, after, limit))
+        rows = [r for r in self.records if after is None or r["person_id"] > after][:limit]
+        return {"rows": rows, "next": rows[-1]["person_id"] if len(rows) == limit else None}
+
+
+def read_by_id(snapshot, cursor, limit):
+    page = snapshot(owner="svc", after=cursor, limit=limit)
+    return [MemberChanged.read(r) for r in page["rows"]], page["next"]
+
+
+BY_ID = ReadModel(name="people_by_id", source="owner", snapshot_method="snapshot_by_id", apply=apply,
+                  read_page=read_by_id)
+
+
+def test_a_snapshot_that_pages_otherwise_is_read_through_the_model_adapter(sessions):
+    snapshot = ById([record(f"p{n}", 10 - n) for n in range(1, 6)])
+    with sessions() as session:  # newer than the snapshot's: kept
+        apply(session, MemberChanged.read(record("p2", 20, can_submit=False)))
+        session.commit()
+    assert rebuild(sessions, BY_ID, snapshot, page_size=2) == 5
+    assert snapshot.calls == [("svc", None, 2), ("svc", "p2", 2), ("svc", "p4", 2)]
+    assert rows(sessions) == {"p1": (9, True), "p2": (20, False), "p3": (7, True), "p4": (6, True),
+                              "p5": (5, True)}
+    with sessions() as session:
+        assert is_built(session, BY_ID.name) is True and is_built(session, MODEL.name) is False
+    assert rebuild(sessions, BY_ID, snapshot, page_size=2) == 5  # again: the same revisions change nothing
+    assert rows(sessions)["p2"] == (20, False)
+
+
+def test_an_adapter_whose_cursor_does_not_move_forward_stops_the_rebuild(sessions):
+    stuck = ReadModel(name="stuck", source="owner", snapshot_method="snapshot_by_id", apply=apply,
+                      read_page=lambda snapshot, cursor, limit: ([MemberChanged.read(record("p1", 1))], "p1"))
+    with pytest.raises(RuntimeError):
+        rebuild(sessions, stuck, None, page_size=1)
+    with sessions() as session:
+        assert is_built(session, "stuck") is False
+
+
 class Service(HealthEndpoints):
     name = "svc"
 

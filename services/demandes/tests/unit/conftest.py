@@ -2,6 +2,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from consignations_shared.plumbing import plumbing_metadata
+from consignations_shared.read_models import read_model_metadata
 from demandes_service.models import Base
 
 
@@ -13,6 +14,7 @@ def engine(tmp_path):
     engine = get_engine(url)
     Base.metadata.create_all(engine)
     plumbing_metadata.create_all(engine)
+    read_model_metadata.create_all(engine)
     yield engine
     dispose_engine(url)
 

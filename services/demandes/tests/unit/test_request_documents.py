@@ -1,8 +1,9 @@
 """The read model of the requests' documents (request_documents.py), fed by the documents
 service's events, and the grant demandes signs for the documents service (document_rights)."""
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
-from consignations_shared import grants
+from consignations_shared import grants, read_models
 from consignations_shared.contracts.payloads.documents import DocumentAttached, DocumentReviewed, DocumentUploaded
 from consignations_shared.errors import Forbidden, NotFound
 from consignations_shared.events import new_envelope
@@ -59,20 +60,45 @@ def test_other_owners_and_superseded_versions_are_not_current(session):
     assert request_documents.document(session, "d3") is None and request_documents.document(session, "d2")["id"] == "d2"
 
 
-def test_an_empty_read_model_is_rebuilt_from_the_snapshot_pages(session):
-    pages = {None: {"documents": [state("d1"), state("d2")], "next": "d2"},
-             "d2": {"documents": [state("d3", request_id="req-2")], "next": None}}
+def test_the_read_model_is_rebuilt_from_the_snapshot_pages_by_the_shared_mechanism(engine):
+    pages = {None: {"documents": [state("d1"), state("d2", revision=2, status="attached")], "next": "d2"},
+             "d2": {"documents": [state("d3", request_id="req-2"), state("d4", owner="accounts")], "next": None}}
     asked = []
 
-    def snapshot_page(after, limit):
-        asked.append(after)
+    def documents_snapshot(owner_service, after, limit):
+        asked.append((owner_service, after, limit))
         return pages[after]
 
-    assert request_documents.is_empty(session)
-    assert request_documents.rebuild(session, snapshot_page) == 3
-    assert asked == [None, "d2"] and not request_documents.is_empty(session)
-    assert [d["id"] for d in request_documents.documents_of(session, "req-2")] == ["d3"]
-    assert request_documents.rebuild(session, snapshot_page) == 0  # the same revisions change nothing
+    sessions = sessionmaker(bind=engine, expire_on_commit=False)
+    with sessions() as session:  # a live event newer than the snapshot's state of d2
+        request_documents.apply_states(session, [state("d2", revision=5, status="deleted")])
+        session.commit()
+    assert read_models.rebuild(sessions, request_documents.MODEL, documents_snapshot) == 4
+    assert asked == [("demandes", None, 500), ("demandes", "d2", 500)]
+    with sessions() as session:
+        assert read_models.is_built(session, "request_documents")
+        assert [d["id"] for d in request_documents.documents_of(session, "req-1")] == ["d1"]
+        assert [d["id"] for d in request_documents.documents_of(session, "req-2")] == ["d3"]
+        assert session.get(RequestDocument, "d4") is None
+        assert not request_documents.apply(session, request_documents.DocumentState.model_validate(state("d1")))
+
+
+def test_the_service_and_the_operator_command_rebuild_both_read_models(engine, monkeypatch, capsys):
+    from demandes_service import cli, members
+    from demandes_service.service import DemandesService
+
+    assert DemandesService.read_models.models == (members.MODEL, request_documents.MODEL)
+    snapshots = {"members_snapshot": lambda after_revision, limit: {"items": [], "next_after_revision": 0},
+                 "documents_snapshot": lambda owner_service, after, limit: {"documents": [state()], "next": None}}
+    monkeypatch.setattr(read_models, "snapshot_caller",
+                        lambda amqp_uri, timeout, model: snapshots[model.snapshot_method])
+    settings = type("Settings", (), {"database_url": str(engine.url), "amqp_uri": "amqp://", "rpc_timeout": 1.0})()
+    assert cli.COMMANDS["rebuild-read-models"](settings, []) == 0
+    out = capsys.readouterr().out
+    assert "members: 0 records from accounts.members_snapshot" in out
+    assert "request_documents: 1 records from documents.documents_snapshot" in out
+    with Session(engine) as session:
+        assert [d["id"] for d in request_documents.documents_of(session, "req-1")] == ["d1"]
 
 
 def test_the_detail_and_the_back_office_read_the_documents_without_the_documents_service(

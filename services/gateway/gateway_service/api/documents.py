@@ -57,7 +57,8 @@ def client() -> DocumentsClient:
     if existing is None:
         settings = current_app.config["SETTINGS"]
         existing = current_app.extensions["documents_client"] = DocumentsClient(
-            settings.documents_url, settings.documents_token, settings.var_dir, settings.documents_timeout)
+            settings.documents_url, settings.documents_token, settings.var_dir, settings.documents_timeout,
+            breakers=current_app.extensions.get("breakers"))
     return existing
 
 

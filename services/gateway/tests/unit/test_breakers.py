@@ -1,14 +1,20 @@
 """Failing fast (issue 15): the circuit breaker of each service the gateway calls, with an
-injected clock, and the pool's use of it and of the short timeout of read requests."""
+injected clock, and the pool's use of it and of the short timeout of read requests; the
+documents service's internal HTTP calls go through the same breaker as its RPCs."""
+import io
+import json
 import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pybreaker
 import pytest
+import requests
 from nameko.exceptions import RpcTimeout
 
 from consignations_shared.errors import NotFound, ServiceUnavailable
-from gateway_service import rpc_client
+from consignations_shared.testing import refusing_port
+from gateway_service import documents_client, rpc_client
 from gateway_service.breakers import Breakers, DependencyFailure, ServiceBreaker
 from gateway_service.metrics import exposition
 
@@ -245,3 +251,126 @@ def test_read_requests_wait_the_short_timeout_and_changes_the_long_one(pool):
     client.head("/x")
     client.post("/x")
     assert FakeClient.calls == [("demandes", 1.5), ("demandes", 1.5), ("demandes", 10)]
+
+
+# --- the documents service's internal HTTP calls ---------------------------------------------
+
+UNAVAILABLE = documents_client.UNAVAILABLE
+PERSON = {"id": "alice", "email": "alice@example.com", "profile": "PARTICULIER", "is_staff": False}
+
+
+@pytest.fixture
+def documents_http():
+    """A stand-in of the documents service's internal HTTP API: 404 in French for /missing, the
+    bytes for any other download, and the paths it was asked."""
+    asked = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            asked.append(self.path)
+            missing = "/missing/" in self.path
+            body = (json.dumps({"error": {"code": "not_found", "message": "Document introuvable."}}).encode()
+                    if missing else b"%PDF-1.4")
+            self.send_response(404 if missing else 200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def documents(url, breakers):
+    return documents_client.DocumentsClient(url, "token", "/unused", timeout=5, breakers=breakers)
+
+
+def download(client, document_id="doc-1"):
+    response = client.download(document_id, PERSON)
+    response.close()
+    return response.status_code
+
+
+def test_refused_connections_open_the_documents_breaker_the_rpcs_share(pool, clock):
+    with refusing_port() as port:
+        client = documents(f"http://127.0.0.1:{port}", pool.breakers)
+        for _ in range(3):
+            with pytest.raises(ServiceUnavailable) as refused:
+                download(client)
+            assert refused.value.message == UNAVAILABLE  # no answer: counted
+        assert pool.breakers["documents"].state == "open"
+        with pytest.raises(ServiceUnavailable) as at_once:
+            client.upload({"kind": "RIB"}, PERSON, io.BytesIO(b"%PDF"), 4)
+        assert at_once.value.message == DOWN
+        with pytest.raises(ServiceUnavailable) as rpc_too:
+            pool.call("documents", "document_owner", "doc-1")
+        assert rpc_too.value.message == DOWN and FakeClient.calls == []
+
+
+def test_an_open_documents_breaker_calls_nothing_and_closes_when_documents_answers_again(
+        documents_http, clock):
+    url, asked = documents_http
+    breakers = Breakers(3, 5, clock=clock)
+    with refusing_port() as port:
+        down = documents(f"http://127.0.0.1:{port}", breakers)
+        for _ in range(3):
+            with pytest.raises(ServiceUnavailable):
+                download(down)
+    client = documents(url, breakers)  # the same process, documents back at its address
+    with pytest.raises(ServiceUnavailable) as at_once:
+        download(client)
+    assert at_once.value.message == DOWN and asked == []  # answered without a call
+    clock.now += 5
+    assert download(client) == 200  # the trial call
+    assert breakers["documents"].state == "closed" and asked == ["/internal/documents/doc-1/content"]
+
+
+def test_an_answered_refusal_is_not_a_failure_and_a_timeout_is(documents_http, clock, monkeypatch):
+    url, asked = documents_http
+    breakers = Breakers(3, 5, clock=clock)
+    client = documents(url, breakers)
+    for _ in range(5):
+        with pytest.raises(NotFound) as refused:
+            download(client, "missing")
+        assert refused.value.message == "Document introuvable."
+    assert breakers["documents"].state == "closed" and len(asked) == 5
+
+    def timed_out(*args, **kwargs):
+        raise requests.ReadTimeout("no answer in time")
+
+    monkeypatch.setattr(client._session(), "request", timed_out)
+    for _ in range(2):
+        with pytest.raises(ServiceUnavailable):
+            download(client)
+    assert breakers["documents"].state == "closed"
+    with pytest.raises(ServiceUnavailable):
+        download(client)
+    assert breakers["documents"].state == "open"
+
+
+def test_each_process_judges_by_its_own_calls(clock, monkeypatch):
+    from gateway_service import breakers as module
+
+    breakers = Breakers(1, 5, clock=clock)
+    with pytest.raises(ServiceUnavailable):
+        breakers["documents"].call(Service(), "down")
+    assert breakers.states() == {"documents": "open"}
+    monkeypatch.setattr(module.os, "getpid", lambda: -1)  # a gunicorn worker forked after the app was made
+    assert breakers["documents"].state == "closed" and breakers.states() == {"documents": "closed"}
+
+
+def test_the_app_gives_the_documents_client_the_breakers_of_its_rpc_pool():
+    from gateway_service.api import documents as documents_api
+    from gateway_service.app import create_app
+    from gateway_service.settings import GatewaySettings
+
+    app = create_app(GatewaySettings.from_env({}), configure_logs=False)
+    with app.app_context():
+        assert documents_api.client().breakers is app.extensions["rpc"].breakers is not None

@@ -6,8 +6,8 @@ from consignations_shared.contracts.acting import ActingPerson
 from consignations_shared.contracts.payloads.accounts import MemberChanged
 from consignations_shared.errors import Unauthenticated
 from consignations_shared.events import new_envelope
-from identity_service import access, login, memberships, sessions
-from identity_service.models import Membership
+from identity_service import access, invitations, login, memberships, sessions
+from identity_service.models import Membership, Person
 
 from .test_identity_flows import PASSWORD, activated_person
 
@@ -55,7 +55,29 @@ def test_a_session_carries_the_membership_validated_as_the_acting_person(ctx, se
     assert wire["valid_until"] and wire["profile"] == "PARTICULIER" and wire["is_staff"] is False
     deliver(ctx, member_changed(person.id, 2, status="deleted"))
     assert ctx.session.get(Membership, person.id).status == "deleted"
-    assert memberships.membership_of(ctx.session, person.id)[0] is None
+    assert memberships.membership_of(ctx.session, person.id) is None
+
+
+def test_names_corrected_in_accounts_reach_the_invitation_and_the_activation(ctx, sent, clock):
+    from .test_identity_flows import NEW_PASSWORD, invite
+
+    created = invite(ctx)  # as Paul Martin
+    token = sent("notifier.send_invitation")[-1]["payload"]["link_token"]
+    assert memberships.names_of(ctx.session, ctx.session.get(Person, created["person_id"])) == ("Paul", "Martin")
+    # the administrator corrects the names in accounts: member_changed carries them
+    deliver(ctx, member_changed(created["person_id"], 1, profile="UTILISATEUR", status="invited",
+                                account_kind="ENTREPRISE", first_name="Pauline", last_name="Martin-Roy"))
+    details = invitations.invitation_details(ctx, token)
+    assert (details["first_name"], details["last_name"]) == ("Pauline", "Martin-Roy")
+    clock.advance(seconds=31)  # a new code may be asked 30 s after the last one
+    invitations.resend(ctx, token)
+    resent = sent("notifier.send_invitation")[-1]["payload"]
+    assert (resent["first_name"], resent["last_name"]) == ("Pauline", "Martin-Roy")
+    invitations.accept(ctx, resent["link_token"], resent["code"], NEW_PASSWORD, True)
+    activated = sent("identity.account_activated")[-1]["payload"]
+    assert (activated["first_name"], activated["last_name"]) == ("Pauline", "Martin-Roy")
+    person = login.login(ctx, "collegue@acme.example.com", NEW_PASSWORD)["person"]
+    assert (person["first_name"], person["last_name"]) == ("Pauline", "Martin-Roy")
 
 
 def test_a_deleted_member_keeps_no_membership_and_loses_their_sessions(ctx, sent):

@@ -203,9 +203,10 @@ def test_password_is_hashed_with_argon2id(ctx):
 def test_the_company_creator_is_its_administrator_and_learns_the_names_of_step_2(ctx):
     """Issue 18 (HTTP details): the session's person of a company's creator said « ENTREPRISE »
     with no name after the wizard's step 2; identity records the administrator profile at
-    sign-up and the names the accounts service announces (once per event)."""
+    sign-up, and the names come from its read model of accounts.member_changed (no other event)."""
+    from consignations_shared.contracts.payloads.accounts import MemberChanged
     from consignations_shared.events import new_envelope
-    from identity_service import directory, sessions
+    from identity_service import memberships, sessions
 
     token = signup.start_company_signup(ctx, form(ctx))["signup_token"]
     signup.verify_sms_code(ctx, token, last_code(ctx, "send_signup_sms_code"))
@@ -214,9 +215,19 @@ def test_the_company_creator_is_its_administrator_and_learns_the_names_of_step_2
     assert event["payload"]["profile"] == "ENTREPRISE"  # the sign-up's kind, for accounts
     person = ctx.session.get(Person, event["payload"]["person_id"])
     assert person.profile == "ADMINISTRATEUR"
-    named = new_envelope("person_updated", {"account_id": "a-1", "person_id": person.id, "first_name": "Claire",
-                                            "last_name": "Dupont", "mobile": "+33612345678"}, source="accounts")
-    assert directory.person_updated(ctx.session, named, ctx.clock) is True
-    assert directory.person_updated(ctx.session, named, ctx.clock) is False  # redelivered: nothing more
-    view = sessions.person_view(ctx.session.get(Person, person.id))
+
+    def member_changed(revision, **names):
+        change = MemberChanged(account_id="a-1", person_id=person.id, revision=revision, account_kind="ENTREPRISE",
+                               account_status="active", profile="ADMINISTRATEUR", status="active",
+                               can_submit=True, **names)
+        memberships.on_member_changed(ctx.session, new_envelope("member_changed", change.payload(),
+                                                                source="accounts"), ctx.clock, ctx.outbox)
+
+    member_changed(1)  # the account is opened: no name yet
+    view = sessions.person_view(ctx.session, ctx.session.get(Person, person.id))
+    assert (view["first_name"], view["last_name"], view["profile"]) == (None, None, "ADMINISTRATEUR")
+    member_changed(2, first_name="Claire", last_name="Dupont")  # the wizard's step 2
+    view = sessions.person_view(ctx.session, ctx.session.get(Person, person.id))
     assert (view["first_name"], view["last_name"], view["profile"]) == ("Claire", "Dupont", "ADMINISTRATEUR")
+    contact = sessions.person_contact(ctx, person.id)
+    assert (contact["first_name"], contact["last_name"]) == ("Claire", "Dupont")

@@ -99,8 +99,7 @@ class MemberUpdated(Message):
     """A person's details changed (AC-4, AC-5); only the changed fields (last_name, first_name,
     function, landline, mobile) are given."""
     partial = True
-    consumers = ("The notifier records the names and mobile given.",
-                 "The identity service records the names (the session shows them).")
+    consumers = ("The notifier records the names and mobile given.",)
 
     account_id: Id | None = None
     person_id: Id
