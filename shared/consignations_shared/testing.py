@@ -233,6 +233,46 @@ def spy(amqp_uri):
         made.close()
 
 
+class Settled:
+    """Messages the consumers of this process finished with — handled or dead-lettered, not the
+    retries in between — counted from the moment it is made (the
+    `consignations_events_consumed_total` metric, so for services started in the test process by
+    `start_service`). `wait(n)` returns once n more were settled: the positive marker that closes
+    an absence check (« the redelivery sent nothing », « no retry came back ») instead of a
+    sleep. Consumers handle several messages at once, so a marker message's own effect does not
+    prove that the messages sent before it were handled; their count does."""
+
+    def __init__(self, service: str, queue: str | None = None):
+        self.service = service
+        self.queue = queue
+        self.start = self._total()
+
+    def _total(self) -> float:
+        from consignations_shared.metrics import DEAD_LETTERED, EVENTS_CONSUMED, HANDLED
+
+        total = 0.0
+        for family in EVENTS_CONSUMED.collect():
+            for sample in family.samples:
+                labels = sample.labels
+                if (sample.name.endswith("_total") and labels["service"] == self.service
+                        and labels["outcome"] in (HANDLED, DEAD_LETTERED)
+                        and self.queue in (None, labels["queue"])):
+                    total += sample.value
+        return total
+
+    def count(self) -> int:
+        return int(self._total() - self.start)
+
+    def wait(self, count: int, timeout: float = 15.0) -> int:
+        """Polls (bounded) until `count` messages were settled; returns how many were."""
+        import time
+
+        deadline = time.monotonic() + timeout
+        while self.count() < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.count()
+
+
 def use_clock(container, clock) -> None:
     """Replace the clock of a running service (ServiceClock provider) by `clock`."""
     from consignations_shared.providers import ServiceClock
