@@ -37,6 +37,20 @@ def refusing_port(host: str = "127.0.0.1"):
         yield sock.getsockname()[1]
 
 
+def smtp_controller(handler, host: str = "127.0.0.1", **kwargs):
+    """An aiosmtpd Controller (not started) listening on a port the OS chooses: it binds port 0
+    and `controller.port` is read back from its socket before aiosmtpd's own start-up check
+    connects to it — no port taken from a closed socket, so no race with parallel suites."""
+    from aiosmtpd.controller import Controller
+
+    class PortZeroController(Controller):
+        def _trigger_server(self):
+            self.port = self.server.sockets[0].getsockname()[1]
+            super()._trigger_server()
+
+    return PortZeroController(handler, hostname=host, port=0, **kwargs)
+
+
 def procfile_commands(root) -> dict[str, list[str]]:
     """The processes of the Procfile at `root` (e2e tests and benchmarks start exactly these)."""
     import shlex
@@ -118,12 +132,14 @@ def start_service(service_env, postgres_database):
     """Factory: run a nameko service class in this process against RabbitMQ and PostgreSQL.
 
     Migrations of `<name>_service.migrations` are applied (or `metadata` is created for test
-    services that have no migrations); returns the running container.
+    services that have no migrations); returns the running container. Its HTTP server binds a
+    port the OS chooses: `container.config["WEB_SERVER_ADDRESS"]` is the address it listens on.
     """
     from nameko.containers import ServiceContainer
 
     from consignations_shared.config import load_settings
     from consignations_shared.db import get_engine
+    from consignations_shared.health import bound_http_address
     from consignations_shared.migrations import upgrade
     from consignations_shared.plumbing import plumbing_metadata
 
@@ -136,7 +152,7 @@ def start_service(service_env, postgres_database):
         environment = {
             **service_env,
             f"{prefix}_DATABASE_URL": url,
-            f"{prefix}_HTTP_ADDRESS": f"127.0.0.1:{free_port()}",
+            f"{prefix}_HTTP_ADDRESS": "127.0.0.1:0",
             **(env or {}),
         }
         settings = load_settings(name, environment)
@@ -148,6 +164,9 @@ def start_service(service_env, postgres_database):
         container = ServiceContainer(service_cls, settings.nameko_config())
         container.start()
         containers.append(container)
+        address = bound_http_address(container)
+        if address is not None:
+            container.config["WEB_SERVER_ADDRESS"] = address
         return container
 
     yield start

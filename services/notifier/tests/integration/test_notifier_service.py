@@ -5,11 +5,10 @@ import time
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from kombu import Connection, Producer
 
 from consignations_shared.events import COMMANDS_EXCHANGE, new_envelope
-from consignations_shared.testing import Settled, free_port
+from consignations_shared.testing import Settled, smtp_controller
 from notifier_service.delivery import read_outbox
 from notifier_service.service import NotifierService
 
@@ -59,12 +58,11 @@ def test_email_code_goes_through_a_real_smtp_server(start_service, amqp_uri):
             received.append(envelope)
             return "250 OK"
 
-    port = free_port()
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller = smtp_controller(Handler())
     controller.start()
     try:
         start_service(NotifierService, env={
-            "NOTIFIER_EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port),
+            "NOTIFIER_EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(controller.port),
         })
         send_command(amqp_uri, "send_signup_email_code", {
             "signup_id": "s-1", "email": "contact@acme.example.com", "company_name": "ACME", "code": "K7P2QX"})
