@@ -7,8 +7,10 @@ Loaded by the top-level conftest.py.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
+import time
 import uuid
 from contextlib import closing, contextmanager
 
@@ -35,6 +37,43 @@ def refusing_port(host: str = "127.0.0.1"):
     with closing(socket.socket()) as sock:
         sock.bind((host, 0))
         yield sock.getsockname()[1]
+
+
+def listening_socket(host: str = "127.0.0.1") -> socket.socket:
+    """A listening socket on a port the OS chose, for a child process to inherit as a file
+    descriptor (`Popen(..., pass_fds=[sock.fileno()])`; gunicorn: `GATEWAY_BIND=fd://<fileno>`):
+    the port is known before the child starts and nobody can take it meanwhile, nor between a
+    stop and a restart of the child while the socket is held. Close it when done."""
+    sock = socket.socket()
+    sock.bind((host, 0))
+    sock.listen(128)
+    return sock
+
+
+_STARTED = re.compile(rb"health on http://([^/\s\"]+)/health/ready")
+
+
+def logged_http_address(log_path, process=None, since: int = 0, timeout: float = 60.0) -> str:
+    """The address a service process started with `<SERVICE>_HTTP_ADDRESS=127.0.0.1:0` listens on,
+    from the line its runner logs once started (consignations_shared.runner), after byte `since`
+    of its log (a restart appends to the same log). Polls (bounded); fails if the process ended."""
+    from pathlib import Path
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with Path(log_path).open("rb") as log:
+                log.seek(since)
+                found = _STARTED.search(log.read())
+        except FileNotFoundError:
+            found = None
+        if found:
+            return found.group(1).decode()
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"{log_path}: the process ended (code {process.returncode}) before it listened")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{log_path}: no « health on http://... » line after {timeout} s")
+        time.sleep(0.1)
 
 
 def smtp_controller(handler, host: str = "127.0.0.1", **kwargs):

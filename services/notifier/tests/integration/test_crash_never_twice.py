@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from consignations_shared.events import COMMANDS_EXCHANGE, new_envelope
-from consignations_shared.testing import free_port
+from consignations_shared.testing import logged_http_address
 from notifier_service.delivery import read_outbox
 from notifier_service.models import DeliveryAttemptRecord, Notification
 
@@ -38,19 +38,22 @@ def ready(address):
 
 
 class Notifier:
-    """`python -m notifier_service` as its own process."""
+    """`python -m notifier_service` as its own process, its HTTP server on a port the OS chose
+    (read back from its log at each start)."""
 
     def __init__(self, env, log_path):
         self.env = env
         self.log_path = log_path
         self.process = None
+        self.address = None
 
     def start(self, **extra_env):
         self.log = open(self.log_path, "ab")
+        since = self.log.tell()
         self.process = subprocess.Popen([sys.executable, "-m", "notifier_service"], cwd=ROOT,
                                         env={**self.env, **extra_env}, stdout=self.log, stderr=self.log)
-        assert wait_for(lambda: ready(self.env["NOTIFIER_HTTP_ADDRESS"]) or self.process.poll() is not None), \
-            self.logs()
+        self.address = logged_http_address(self.log_path, self.process, since)
+        assert wait_for(lambda: ready(self.address) or self.process.poll() is not None), self.logs()
         assert self.process.poll() is None, self.logs()
 
     def settled(self, queue):
@@ -58,7 +61,7 @@ class Notifier:
         from prometheus_client.parser import text_string_to_metric_families
 
         try:
-            text = requests.get(f"http://{self.env['NOTIFIER_HTTP_ADDRESS']}/metrics", timeout=5).text
+            text = requests.get(f"http://{self.address}/metrics", timeout=5).text
         except requests.RequestException:
             return 0
         return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
@@ -83,7 +86,7 @@ class Notifier:
 @pytest.fixture
 def notifier(service_env, postgres_database, tmp_path):
     env = {**service_env, "NOTIFIER_DATABASE_URL": postgres_database("notifier"),
-           "NOTIFIER_HTTP_ADDRESS": f"127.0.0.1:{free_port()}", "LOG_LEVEL": "INFO"}
+           "NOTIFIER_HTTP_ADDRESS": "127.0.0.1:0", "LOG_LEVEL": "INFO"}
     env.pop("NOTIFIER_FAULT_CRASH_AFTER_SEND", None)
     # Other tests of this session share the vhost: commands they left in the notifier's
     # queues would reach this process (and trip the fault hook) before ours.
