@@ -39,9 +39,13 @@ def nameko_rpc_methods(cls) -> dict[str, inspect.Signature]:
 
 
 # --- stubs ---------------------------------------------------------------------------------------
-# Test and benchmark peers written by hand (documents_service.testing, a stub accounts in demandes'
-# tests...) are found in the source, not imported: many are classes made inside a fixture or a
-# factory, in test modules that are not importable by name.
+# Test and benchmark peers written by hand are found in the source, not imported (many are classes
+# made inside a fixture or a factory, in test modules that are not importable by name):
+# - nameko stubs, named like the service they stand for (documents_service.testing, a stub
+#   accounts in demandes' tests...): their RPC methods;
+# - in-process fakes given to a use case in place of its typed proxy (unit tests), marked
+#   `stands_for = "<service>"`: their public methods, but for those named in `test_helpers`
+#   (what the test itself calls to arrange the fake).
 
 STUB_ROOTS = ("services", "shared", "tests", "bench")
 _NO_DEFAULT = object()
@@ -95,12 +99,15 @@ def _lineage(cls: ast.ClassDef, classes: dict) -> list[ast.ClassDef]:
     return found
 
 
-def _service_name(lineage) -> str | None:
+def _class_constant(lineage, attribute: str):
+    """The literal assigned to `attribute` in the class body (or a base's), else None."""
     for cls in lineage:
         for node in cls.body:
-            if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "name" for t in node.targets)
-                    and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
-                return node.value.value
+            if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == attribute for t in node.targets)):
+                try:
+                    return ast.literal_eval(node.value)
+                except ValueError:
+                    return None
     return None
 
 
@@ -115,14 +122,18 @@ def discovered_stubs() -> list[Stub]:
         classes = {node.name: node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
         for cls in classes.values():
             lineage = _lineage(cls, classes)
-            service = _service_name(lineage)
-            if service not in INTERFACES:
+            if (service := _class_constant(lineage, "name")) in INTERFACES:  # a nameko stub
+                def answers(node, decorators=decorators):
+                    return any(isinstance(d, ast.Name) and d.id in decorators for d in node.decorator_list)
+            elif (service := _class_constant(lineage, "stands_for")) in INTERFACES:  # an in-process fake
+                def answers(node, helpers=set(_class_constant(lineage, "test_helpers") or ())):
+                    return not node.name.startswith("_") and node.name not in helpers
+            else:
                 continue
             methods = {}
             for klass in reversed(lineage):  # a subclass's method overrides its base's
                 for node in klass.body:
-                    if isinstance(node, ast.FunctionDef) and any(
-                            isinstance(d, ast.Name) and d.id in decorators for d in node.decorator_list):
+                    if isinstance(node, ast.FunctionDef) and answers(node):
                         methods[node.name] = _signature(node)
             stubs.append(Stub(f"{path.relative_to(ROOT)}::{cls.name}", service, methods))
     return stubs
@@ -169,6 +180,9 @@ def test_the_stubs_are_found():
         "services/demandes/tests/integration/accounts_stub.py::StubDocuments",
         "services/demandes/tests/integration/test_submission_rpc.py::StubDocuments",
         "services/notifier/tests/integration/test_request_notifications_service.py::IdentityStub",
+        "services/accounts/tests/unit/conftest.py::FakeIdentity",
+        "services/accounts/tests/unit/conftest.py::FakeDocuments",
+        "services/demandes/tests/unit/conftest.py::FakeDocuments",
     } <= found, sorted(found)
     assert all(stub.methods for stub in STUBS), [stub.where for stub in STUBS if not stub.methods]
 
