@@ -23,8 +23,10 @@ AMQP_BASE = os.environ.get("TEST_AMQP_BASE", "amqp://guest:guest@127.0.0.1:5672/
 
 def free_port() -> int:
     """A port free a moment ago. Racy between parallel suites (another process may take it before
-    the server binds it): prefer letting the server bind port 0 and reading its port back, or
-    `refusing_port()` for « nothing listens there »."""
+    the server binds it): tests use a server bound to port 0 read back (`start_service`,
+    `logged_http_address`, `smtp_controller`), an inherited socket (`listening_socket`), or
+    `refusing_port()` for « nothing listens there ». Left for what can do neither (the fault
+    suite's RabbitMQ node, which starts again on fresh ports when one was taken; benchmarks)."""
     with closing(socket.socket()) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
