@@ -340,13 +340,14 @@ def test_a_client_cannot_change_a_gestionnaires_attachment(world):
 def test_huge_page_numbers_are_refused_in_french(world, path):
     """Finding 8: an integer overflow was a 500."""
     reply = world.people["administrateur"].get(path)
-    assert reply.status_code == 422, reply.text
-    assert reply.json()["error"]["fields"]
+    assert (reply.status_code, reply.json()["error"]["code"]) == (422, "validation_failed"), reply.text
+    assert list(reply.json()["error"]["fields"]) == [path.split("?")[1].split("=")[0]], reply.text
 
 
 def test_huge_page_numbers_of_the_back_office_queue(world):
     reply = world.people["gestionnaire"].get("/api/backoffice/demandes?page=99999999999999999999")
-    assert reply.status_code == 422, reply.text
+    assert (reply.status_code, reply.json()["error"]["code"]) == (422, "validation_failed"), reply.text
+    assert list(reply.json()["error"]["fields"]) == ["page"], reply.text
 
 
 @pytest.fixture(scope="module")
