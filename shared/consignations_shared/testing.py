@@ -325,8 +325,6 @@ class Settled:
 
     def wait(self, count: int, timeout: float = 15.0) -> int:
         """Polls (bounded) until `count` messages were settled; returns how many were."""
-        import time
-
         deadline = time.monotonic() + timeout
         while self.count() < count and time.monotonic() < deadline:
             time.sleep(0.05)
