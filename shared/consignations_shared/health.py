@@ -34,6 +34,18 @@ def check_broker(amqp_uri: str, timeout: float = 2.0) -> tuple[bool, str]:
         return False, type(exc).__name__
 
 
+def bound_http_address(container) -> str | None:
+    """`host:port` the container's HTTP server listens on: the port the OS chose when
+    `<SERVICE>_HTTP_ADDRESS` ends in `:0` (tests). None for a service without HTTP entrypoints."""
+    from nameko.web.server import WebServer
+
+    for extension in container.subextensions:
+        if isinstance(extension, WebServer) and extension._sock is not None:
+            host, port = extension._sock.getsockname()[:2]
+            return f"{host}:{port}"
+    return None
+
+
 def _json(status: int, body: dict) -> Response:
     return Response(json.dumps(body), status=status, mimetype="application/json")
 

@@ -10,6 +10,7 @@ import eventlet
 from nameko.runners import ServiceRunner
 
 from .config import load_settings
+from .health import bound_http_address
 from .logs import configure_logging
 from .migrations import upgrade
 from .topology import SERVICE_CLASSES, load_service_class
@@ -62,6 +63,8 @@ def main(service: str, argv: list[str] | None = None, commands: dict | None = No
     signal.signal(signal.SIGINT, _graceful_stop)
     signal.signal(signal.SIGUSR1, lambda signum, frame: dump_green_threads())
     runner.start()
-    log.info("started; health on http://%s/health/ready", settings.http_address)
+    # The address bound, not the one configured: with port 0 the OS chose it (tests read it here).
+    address = next(filter(None, map(bound_http_address, runner.containers)), settings.http_address)
+    log.info("started; health on http://%s/health/ready", address)
     runner.wait()
     return 0

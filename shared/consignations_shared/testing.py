@@ -7,8 +7,10 @@ Loaded by the top-level conftest.py.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
+import time
 import uuid
 from contextlib import closing, contextmanager
 
@@ -21,8 +23,10 @@ AMQP_BASE = os.environ.get("TEST_AMQP_BASE", "amqp://guest:guest@127.0.0.1:5672/
 
 def free_port() -> int:
     """A port free a moment ago. Racy between parallel suites (another process may take it before
-    the server binds it): prefer letting the server bind port 0 and reading its port back, or
-    `refusing_port()` for « nothing listens there »."""
+    the server binds it): tests use a server bound to port 0 read back (`start_service`,
+    `logged_http_address`, `smtp_controller`), an inherited socket (`listening_socket`), or
+    `refusing_port()` for « nothing listens there ». Left for what can do neither (the fault
+    suite's RabbitMQ node, which starts again on fresh ports when one was taken; benchmarks)."""
     with closing(socket.socket()) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -35,6 +39,57 @@ def refusing_port(host: str = "127.0.0.1"):
     with closing(socket.socket()) as sock:
         sock.bind((host, 0))
         yield sock.getsockname()[1]
+
+
+def listening_socket(host: str = "127.0.0.1") -> socket.socket:
+    """A listening socket on a port the OS chose, for a child process to inherit as a file
+    descriptor (`Popen(..., pass_fds=[sock.fileno()])`; gunicorn: `GATEWAY_BIND=fd://<fileno>`):
+    the port is known before the child starts and nobody can take it meanwhile, nor between a
+    stop and a restart of the child while the socket is held. Close it when done."""
+    sock = socket.socket()
+    sock.bind((host, 0))
+    sock.listen(128)
+    return sock
+
+
+_STARTED = re.compile(rb"health on http://([^/\s\"]+)/health/ready")
+
+
+def logged_http_address(log_path, process=None, since: int = 0, timeout: float = 60.0) -> str:
+    """The address a service process started with `<SERVICE>_HTTP_ADDRESS=127.0.0.1:0` listens on,
+    from the line its runner logs once started (consignations_shared.runner), after byte `since`
+    of its log (a restart appends to the same log). Polls (bounded); fails if the process ended."""
+    from pathlib import Path
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with Path(log_path).open("rb") as log:
+                log.seek(since)
+                found = _STARTED.search(log.read())
+        except FileNotFoundError:
+            found = None
+        if found:
+            return found.group(1).decode()
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"{log_path}: the process ended (code {process.returncode}) before it listened")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{log_path}: no « health on http://... » line after {timeout} s")
+        time.sleep(0.1)
+
+
+def smtp_controller(handler, host: str = "127.0.0.1", **kwargs):
+    """An aiosmtpd Controller (not started) listening on a port the OS chooses: it binds port 0
+    and `controller.port` is read back from its socket before aiosmtpd's own start-up check
+    connects to it — no port taken from a closed socket, so no race with parallel suites."""
+    from aiosmtpd.controller import Controller
+
+    class PortZeroController(Controller):
+        def _trigger_server(self):
+            self.port = self.server.sockets[0].getsockname()[1]
+            super()._trigger_server()
+
+    return PortZeroController(handler, hostname=host, port=0, **kwargs)
 
 
 def procfile_commands(root) -> dict[str, list[str]]:
@@ -118,12 +173,14 @@ def start_service(service_env, postgres_database):
     """Factory: run a nameko service class in this process against RabbitMQ and PostgreSQL.
 
     Migrations of `<name>_service.migrations` are applied (or `metadata` is created for test
-    services that have no migrations); returns the running container.
+    services that have no migrations); returns the running container. Its HTTP server binds a
+    port the OS chooses: `container.config["WEB_SERVER_ADDRESS"]` is the address it listens on.
     """
     from nameko.containers import ServiceContainer
 
     from consignations_shared.config import load_settings
     from consignations_shared.db import get_engine
+    from consignations_shared.health import bound_http_address
     from consignations_shared.migrations import upgrade
     from consignations_shared.plumbing import plumbing_metadata
 
@@ -136,7 +193,7 @@ def start_service(service_env, postgres_database):
         environment = {
             **service_env,
             f"{prefix}_DATABASE_URL": url,
-            f"{prefix}_HTTP_ADDRESS": f"127.0.0.1:{free_port()}",
+            f"{prefix}_HTTP_ADDRESS": "127.0.0.1:0",
             **(env or {}),
         }
         settings = load_settings(name, environment)
@@ -148,6 +205,9 @@ def start_service(service_env, postgres_database):
         container = ServiceContainer(service_cls, settings.nameko_config())
         container.start()
         containers.append(container)
+        address = bound_http_address(container)
+        if address is not None:
+            container.config["WEB_SERVER_ADDRESS"] = address
         return container
 
     yield start
@@ -231,6 +291,44 @@ def spy(amqp_uri):
     yield make
     for made in spies:
         made.close()
+
+
+class Settled:
+    """Messages the consumers of this process finished with — handled or dead-lettered, not the
+    retries in between — counted from the moment it is made (the
+    `consignations_events_consumed_total` metric, so for services started in the test process by
+    `start_service`). `wait(n)` returns once n more were settled: the positive marker that closes
+    an absence check (« the redelivery sent nothing », « no retry came back ») instead of a
+    sleep. Consumers handle several messages at once, so a marker message's own effect does not
+    prove that the messages sent before it were handled; their count does."""
+
+    def __init__(self, service: str, queue: str | None = None):
+        self.service = service
+        self.queue = queue
+        self.start = self._total()
+
+    def _total(self) -> float:
+        from consignations_shared.metrics import DEAD_LETTERED, EVENTS_CONSUMED, HANDLED
+
+        total = 0.0
+        for family in EVENTS_CONSUMED.collect():
+            for sample in family.samples:
+                labels = sample.labels
+                if (sample.name.endswith("_total") and labels["service"] == self.service
+                        and labels["outcome"] in (HANDLED, DEAD_LETTERED)
+                        and self.queue in (None, labels["queue"])):
+                    total += sample.value
+        return total
+
+    def count(self) -> int:
+        return int(self._total() - self.start)
+
+    def wait(self, count: int, timeout: float = 15.0) -> int:
+        """Polls (bounded) until `count` messages were settled; returns how many were."""
+        deadline = time.monotonic() + timeout
+        while self.count() < count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.count()
 
 
 def use_clock(container, clock) -> None:

@@ -1,11 +1,13 @@
 """Each service's interface (`consignations_shared.contracts.interfaces`) against its nameko
-class; the RPC graph derived from the typed proxies the services declare (it must have no cycle);
+class, and against every stub that stands for that service in tests and benchmarks (a nameko
+class named like the service, wherever it is written); the RPC graph derived from the typed proxies the services declare (it must have no cycle);
 no caller names a method by a string."""
 from __future__ import annotations
 
 import ast
 import importlib
 import inspect
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -36,6 +38,110 @@ def nameko_rpc_methods(cls) -> dict[str, inspect.Signature]:
     return methods
 
 
+# --- stubs ---------------------------------------------------------------------------------------
+# Test and benchmark peers written by hand are found in the source, not imported (many are classes
+# made inside a fixture or a factory, in test modules that are not importable by name):
+# - nameko stubs, named like the service they stand for (documents_service.testing, a stub
+#   accounts in demandes' tests...): their RPC methods;
+# - in-process fakes given to a use case in place of its typed proxy (unit tests), marked
+#   `stands_for = "<service>"`: their public methods, but for those named in `test_helpers`
+#   (what the test itself calls to arrange the fake).
+
+STUB_ROOTS = ("services", "shared", "tests", "bench")
+_NO_DEFAULT = object()
+
+
+@dataclass(frozen=True)
+class Stub:
+    where: str  # path::Class
+    service: str
+    methods: dict  # name -> inspect.Signature (without self)
+
+
+def _source_files():
+    for root in STUB_ROOTS:
+        for path in sorted((ROOT / root).rglob("*.py")):
+            parts = path.relative_to(ROOT).parts
+            if any(part.startswith(".") or part in ("node_modules", "__pycache__") for part in parts):
+                continue
+            yield path
+
+
+def _rpc_decorators(tree) -> set[str]:
+    """The names under which the module imported an RPC entrypoint decorator."""
+    return {alias.asname or alias.name for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module in ("consignations_shared.rpc", "nameko.rpc")
+            for alias in node.names if alias.name == "rpc"}
+
+
+def _signature(function: ast.FunctionDef) -> inspect.Signature:
+    args, kind = function.args, inspect.Parameter
+    positional = args.posonlyargs + args.args
+    defaults = [_NO_DEFAULT] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    parameters = [kind(arg.arg, kind.POSITIONAL_ONLY if n < len(args.posonlyargs) else kind.POSITIONAL_OR_KEYWORD,
+                       default=kind.empty if default is _NO_DEFAULT else ast.literal_eval(default))
+                  for n, (arg, default) in enumerate(zip(positional, defaults))]
+    if args.vararg:
+        parameters.append(kind(args.vararg.arg, kind.VAR_POSITIONAL))
+    parameters += [kind(arg.arg, kind.KEYWORD_ONLY, default=kind.empty if default is None else ast.literal_eval(default))
+                   for arg, default in zip(args.kwonlyargs, args.kw_defaults)]
+    if args.kwarg:
+        parameters.append(kind(args.kwarg.arg, kind.VAR_KEYWORD))
+    return inspect.Signature(parameters[1:])  # without self
+
+
+def _lineage(cls: ast.ClassDef, classes: dict) -> list[ast.ClassDef]:
+    """The class, then its bases written in the same module (depth first)."""
+    found = [cls]
+    for base in cls.bases:
+        if isinstance(base, ast.Name) and base.id in classes and classes[base.id] is not cls:
+            found += _lineage(classes[base.id], classes)
+    return found
+
+
+def _class_constant(lineage, attribute: str):
+    """The literal assigned to `attribute` in the class body (or a base's), else None."""
+    for cls in lineage:
+        for node in cls.body:
+            if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == attribute for t in node.targets)):
+                try:
+                    return ast.literal_eval(node.value)
+                except ValueError:
+                    return None
+    return None
+
+
+def discovered_stubs() -> list[Stub]:
+    real = {ROOT / "services" / service / f"{service}_service" / "service.py" for service in SERVICE_MODULES}
+    stubs = []
+    for path in _source_files():
+        if path in real:
+            continue
+        tree = ast.parse(path.read_text(), str(path))
+        decorators = _rpc_decorators(tree)
+        classes = {node.name: node for node in ast.walk(tree) if isinstance(node, ast.ClassDef)}
+        for cls in classes.values():
+            lineage = _lineage(cls, classes)
+            if (service := _class_constant(lineage, "name")) in INTERFACES:  # a nameko stub
+                def answers(node, decorators=decorators):
+                    return any(isinstance(d, ast.Name) and d.id in decorators for d in node.decorator_list)
+            elif (service := _class_constant(lineage, "stands_for")) in INTERFACES:  # an in-process fake
+                def answers(node, helpers=set(_class_constant(lineage, "test_helpers") or ())):
+                    return not node.name.startswith("_") and node.name not in helpers
+            else:
+                continue
+            methods = {}
+            for klass in reversed(lineage):  # a subclass's method overrides its base's
+                for node in klass.body:
+                    if isinstance(node, ast.FunctionDef) and answers(node):
+                        methods[node.name] = _signature(node)
+            stubs.append(Stub(f"{path.relative_to(ROOT)}::{cls.name}", service, methods))
+    return stubs
+
+
+STUBS = discovered_stubs()
+
+
 def declared_proxies(cls) -> dict[str, RpcProxy]:
     return {name: value for name, value in inspect.getmembers(cls) if isinstance(value, RpcProxy)}
 
@@ -61,6 +167,38 @@ def test_interface_matches_the_nameko_service(service):
         assert signature.return_annotation is not inspect.Signature.empty, f"{service}.{name}: no result type"
         for parameter in signature.parameters.values():
             assert parameter.annotation is not inspect.Parameter.empty, f"{service}.{name}({parameter.name}): untyped"
+
+
+def test_the_stubs_are_found():
+    """The scan is not out of date: the stubs known when it was written are among those found."""
+    found = {stub.where for stub in STUBS}
+    assert {
+        "services/documents/documents_service/testing.py::StubAccounts",
+        "services/documents/documents_service/testing.py::StubDemandes",
+        "services/documents/documents_service/testing.py::StubIdentity",
+        "services/demandes/tests/integration/accounts_stub.py::StubAccounts",
+        "services/demandes/tests/integration/accounts_stub.py::StubDocuments",
+        "services/demandes/tests/integration/test_submission_rpc.py::StubDocuments",
+        "services/notifier/tests/integration/test_request_notifications_service.py::IdentityStub",
+        "services/accounts/tests/unit/conftest.py::FakeIdentity",
+        "services/accounts/tests/unit/conftest.py::FakeDocuments",
+        "services/demandes/tests/unit/conftest.py::FakeDocuments",
+    } <= found, sorted(found)
+    assert all(stub.methods for stub in STUBS), [stub.where for stub in STUBS if not stub.methods]
+
+
+@pytest.mark.parametrize("stub", STUBS, ids=lambda stub: stub.where)
+def test_a_stub_implements_its_service_interface(stub):
+    """A stub answers a subset of its service's methods, each with the interface's parameters
+    exactly (names, kinds, defaults): a test against a stub that drifted proves nothing about the
+    real peer."""
+    expected = rpc_methods(INTERFACES[stub.service])
+    excess = sorted(set(stub.methods) - set(expected))
+    assert not excess, f"{stub.where} answers {excess}, not in {INTERFACES[stub.service].__name__}"
+    for name, signature in stub.methods.items():
+        declared = [(p.name, p.kind, p.default) for p in expected[name].parameters.values()]
+        implemented = [(p.name, p.kind, p.default) for p in signature.parameters.values()]
+        assert declared == implemented, f"{stub.where}.{name}: interface {expected[name]}, stub {signature}"
 
 
 @pytest.mark.parametrize("service", sorted(SERVICE_MODULES))

@@ -14,27 +14,49 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).parent))  # e2e_helpers
 
-from consignations_shared.testing import free_port, procfile_commands
+from consignations_shared.testing import listening_socket, logged_http_address, procfile_commands
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA_SERVICES = ("identity", "accounts", "demandes", "documents", "notifier")
 
 
 class System:
-    def __init__(self, env: dict, logs: Path, outbox: Path, database_urls: dict[str, str]):
+    """Ports come from the OS, without a bind/close/reuse race: the gateway serves on a socket
+    this process bound and keeps (gunicorn's fd://, passed down; `base_url` is known before it
+    starts and stays through a restart); each data service binds port 0 at its first start and
+    logs the address (read into `env`, where the gateway finds documents'); a restarted data
+    service asks for that same address again."""
+
+    def __init__(self, env: dict, logs: Path, outbox: Path, database_urls: dict[str, str],
+                 gateway_socket=None):
         self.env = env
         self.logs = logs
         self.outbox = outbox
         self.database_urls = database_urls
-        self.base_url = f"http://{env['GATEWAY_BIND']}"
+        self.gateway_socket = gateway_socket
+        self.base_url = env["PORTAL_PUBLIC_URL"]  # the gateway's socket
         self.commands = procfile_commands(ROOT)
         self.processes: dict[str, subprocess.Popen] = {}
+        self._log_offsets: dict[str, int] = {}
 
     def start(self, name: str) -> None:
+        """Starts the process (not waiting for it); `learn_address(name)` after a first start."""
         log = open(self.logs / f"{name}.log", "ab")
+        self._log_offsets[name] = log.tell()
+        env, pass_fds = self.env, ()
+        key = f"{name.upper()}_HTTP_ADDRESS"
+        if name in DATA_SERVICES and key not in self.env:
+            env = {**self.env, key: "127.0.0.1:0"}
+        if name == "gateway" and self.gateway_socket is not None:
+            pass_fds = (self.gateway_socket.fileno(),)
         self.processes[name] = subprocess.Popen(
-            self.commands[name], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            self.commands[name], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, pass_fds=pass_fds,
         )
+
+    def learn_address(self, name: str, timeout: float = 90) -> None:
+        """The address a data service bound at its first start, from its log, into `env`."""
+        self.env[f"{name.upper()}_HTTP_ADDRESS"] = logged_http_address(
+            self.logs / f"{name}.log", self.processes[name], self._log_offsets[name], timeout)
 
     def stop(self, name: str, sig=signal.SIGTERM) -> None:
         process = self.processes.pop(name)
@@ -88,7 +110,6 @@ def system(amqp_uri, postgres_database, tmp_path_factory):
         "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
         "AMQP_URI": amqp_uri,
         "CONSIGNATIONS_VAR_DIR": str(var_dir),
-        "GATEWAY_BIND": f"127.0.0.1:{free_port()}",
         "GATEWAY_WORKERS": "2",
         "RPC_TIMEOUT": "3",
         "RPC_READ_TIMEOUT": "3",  # reads too: on a loaded CI machine a slow read is not an outage (test_failing_fast)
@@ -104,16 +125,25 @@ def system(amqp_uri, postgres_database, tmp_path_factory):
     database_urls = {}
     for service in DATA_SERVICES:
         database_urls[service] = env[f"{service.upper()}_DATABASE_URL"] = postgres_database(service)
-        env[f"{service.upper()}_HTTP_ADDRESS"] = f"127.0.0.1:{free_port()}"
-    env["PORTAL_PUBLIC_URL"] = f"http://{env['GATEWAY_BIND']}"
+        env.pop(f"{service.upper()}_HTTP_ADDRESS", None)  # each binds port 0 (System.start)
+    gateway_socket = listening_socket()
+    host, port = gateway_socket.getsockname()[:2]
+    env["GATEWAY_BIND"] = f"fd://{gateway_socket.fileno()}"
+    env["PORTAL_PUBLIC_URL"] = f"http://{host}:{port}"
     subprocess.run([sys.executable, "-m", "consignations_shared.topology"], cwd=ROOT, env=env,
                    check=True, capture_output=True)
-    running = System(env, logs, var_dir / "outbox", database_urls)
-    for name in running.commands:
-        running.start(name)
+    running = System(env, logs, var_dir / "outbox", database_urls, gateway_socket)
     try:
+        for name in running.commands:
+            if name != "gateway":
+                running.start(name)
+        for name in running.commands:
+            if name in DATA_SERVICES:
+                running.learn_address(name)  # documents' before the gateway starts
+        running.start("gateway")
         running.wait_ready()
         yield running
     finally:
         for name in list(running.processes):
             running.stop(name)
+        gateway_socket.close()

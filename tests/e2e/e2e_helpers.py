@@ -251,14 +251,17 @@ def start_gateway(system, name, **env):
     import subprocess
     from pathlib import Path
 
-    from consignations_shared.testing import free_port
+    from consignations_shared.testing import listening_socket
 
-    environment = {**system.env, "GATEWAY_BIND": f"127.0.0.1:{free_port()}", **env}
+    listener = listening_socket()  # gunicorn serves on it (fd://): a port nobody else can take
+    environment = {**system.env, "GATEWAY_BIND": f"fd://{listener.fileno()}", **env}
     environment.pop("PROMETHEUS_MULTIPROC_DIR", None)  # its own, made by deploy/gunicorn.conf.py
     log = open(system.logs / f"{name}.log", "ab")
     process = subprocess.Popen(system.commands["gateway"], env=environment, stdout=log, stderr=subprocess.STDOUT,
-                               cwd=Path(__file__).resolve().parents[2])
-    url = f"http://{environment['GATEWAY_BIND']}"
+                               cwd=Path(__file__).resolve().parents[2], pass_fds=[listener.fileno()])
+    host, port = listener.getsockname()[:2]
+    listener.close()  # the gunicorn master holds it now
+    url = f"http://{host}:{port}"
     if not wait_for(lambda: gateway_ready(url), timeout=60):
         stop_process(process)
         raise AssertionError(f"{name} not ready (see {system.logs / (name + '.log')})")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from consignations_shared.testing import free_port
+from consignations_shared.testing import logged_http_address
 from e2e_helpers import Browser, emails_to, sign_up_company, wait_account, wait_for
 from test_demandes import file_saisie
 
@@ -37,12 +37,15 @@ def second_instances(system):
     """demandes-2 and notifier-2: the Procfile's commands, the same broker and databases, their own
     health/metrics port."""
     started = {}
+    offsets = {}
     for name in ("demandes", "notifier"):
-        env = {**system.env, f"{name.upper()}_HTTP_ADDRESS": f"127.0.0.1:{free_port()}"}
+        env = {**system.env, f"{name.upper()}_HTTP_ADDRESS": "127.0.0.1:0"}  # the OS chooses, it logs
         log = open(system.logs / f"{name}-2.log", "ab")
-        started[name] = (subprocess.Popen(system.commands[name], env=env, stdout=log, stderr=subprocess.STDOUT,
-                                          cwd=ROOT),
-                         f"http://{env[name.upper() + '_HTTP_ADDRESS']}")
+        offsets[name] = log.tell()
+        started[name] = subprocess.Popen(system.commands[name], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                         cwd=ROOT)
+    started = {name: (process, "http://" + logged_http_address(system.logs / f"{name}-2.log", process, offsets[name]))
+               for name, process in started.items()}
     for process, url in started.values():
         wait_for(lambda: _ready(url), timeout=60)
     yield {name: url for name, (process, url) in started.items()}

@@ -24,25 +24,37 @@ RABBITMQ_BIN = Path(os.environ.get("FAULTS_RABBITMQ_BIN", "/usr/lib/rabbitmq/bin
 
 
 class OwnBroker:
+    """RabbitMQ cannot listen on a port the OS chooses and say which: its two ports are taken
+    free a moment before, and a node that could not bind one of them (another process took it
+    meanwhile) is started again on fresh ports (`start`), found by its own AMQP answer, not by
+    whatever accepts connections on the port."""
+
+    START_ATTEMPTS = 3
+
     def __init__(self, root: Path):
         self.root = root
-        self.port = free_port()
-        self.dist_port = free_port()
         self.node = f"faults-{uuid.uuid4().hex[:8]}@localhost"
-        self.uri = f"amqp://guest:guest@127.0.0.1:{self.port}/"
         self.process: subprocess.Popen | None = None
         home = root / "home"
         home.mkdir(parents=True)
         cookie = home / ".erlang.cookie"
         cookie.write_text(secrets.token_hex(16).upper())
         cookie.chmod(0o400)
-        (root / "rabbitmq.conf").write_text(
+        (root / "rabbitmq-env.conf").write_text("")
+        (root / "enabled_plugins").write_text("[].\n")
+        self._home = home
+        self._choose_ports()
+
+    def _choose_ports(self) -> None:
+        self.port = free_port()
+        self.dist_port = free_port()
+        self.uri = f"amqp://guest:guest@127.0.0.1:{self.port}/"
+        (self.root / "rabbitmq.conf").write_text(
             f"listeners.tcp.1 = 127.0.0.1:{self.port}\n"
             "vm_memory_high_watermark.relative = 0.2\n"
             "disk_free_limit.absolute = 50MB\n"
         )
-        (root / "rabbitmq-env.conf").write_text("")
-        (root / "enabled_plugins").write_text("[].\n")
+        root, home = self.root, self._home
         self.env = {
             **os.environ,
             "HOME": str(home),  # the cookie the node and rabbitmqctl share
@@ -68,15 +80,34 @@ class OwnBroker:
         if not (RABBITMQ_BIN / "rabbitmq-server").exists():
             raise RuntimeError(f"the fault suite runs a RabbitMQ node of its own: no rabbitmq-server in "
                                f"{RABBITMQ_BIN} (install rabbitmq-server, or set FAULTS_RABBITMQ_BIN)")
-        log = open(self.root / "server.log", "ab")
-        self.process = subprocess.Popen([str(RABBITMQ_BIN / "rabbitmq-server")], env=self.env, cwd=self.root,
-                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        self.wait_answering(timeout)
+        for attempt in range(1, self.START_ATTEMPTS + 1):
+            log = open(self.root / "server.log", "ab")
+            since = log.tell()
+            self.process = subprocess.Popen([str(RABBITMQ_BIN / "rabbitmq-server")], env=self.env, cwd=self.root,
+                                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+            try:
+                self.wait_answering(timeout)
+                return
+            except RuntimeError:
+                if self.process.poll() is None or attempt == self.START_ATTEMPTS or not self._port_was_taken(since):
+                    raise
+            self._choose_ports()  # another process took a port between its choice and the node's bind
+
+    def _port_was_taken(self, since: int) -> bool:
+        """The node's boot failed on a port in use (its output since `since`, or its log files)."""
+        with open(self.root / "server.log", "rb") as log:
+            log.seek(since)
+            texts = [log.read()]
+        texts += [path.read_bytes() for path in (self.root / "log").glob("*.log")]
+        return any(b"eaddrinuse" in text.lower() for text in texts)
 
     def answers(self) -> bool:
+        """The node answers AMQP on its port (the protocol header gets the broker's
+        connection.start, not just an accepted connection)."""
         try:
-            with closing(socket.create_connection(("127.0.0.1", self.port), timeout=1)):
-                return True
+            with closing(socket.create_connection(("127.0.0.1", self.port), timeout=1)) as connection:
+                connection.sendall(b"AMQP\x00\x00\x09\x01")
+                return connection.recv(7)[:3] == b"\x01\x00\x00"  # a method frame on channel 0
         except OSError:
             return False
 

@@ -108,10 +108,15 @@ def restart_broker(system, broker, down_for=5.0) -> str:
 def dump_stacks(system) -> None:
     """Every service logs the stacks of its green threads (runner.dump_green_threads): what a
     service that did not come back was waiting on, in the logs the failure points to."""
+    asked = {}
     for name, process in system.processes.items():
         if name != "gateway" and process.poll() is None:
+            asked[name] = len(system.log_text(name))
             os.kill(process.pid, signal.SIGUSR1)
-    time.sleep(2)
+    # each logged its stacks (runner.dump_green_threads: « N green threads: ») — or, stuck for
+    # good, did not within the bound: the report is written either way
+    wait_for(lambda: all("green threads:" in system.log_text(name)[offset:] for name, offset in asked.items()),
+             timeout=10)
 
 
 def publish_poison(amqp_uri) -> str:

@@ -182,17 +182,24 @@ def test_new_codes_bring_no_new_guesses(portal):
     _too_many(portal.post("/api/signup/sms-code/resend", "198.51.100.41", json={"signup_token": token}))
 
     guesser = portal.started(address="198.51.100.42")
-    statuses = []
+    answers = []
     for round_ in range(2):
         for guess in range(5):
             reply = portal.post("/api/signup/sms-code", json={"signup_token": guesser, "code": f"{round_}{guess}0000"})
-            statuses.append(reply.status_code)
+            error = reply.get_json()["error"]
+            answers.append((reply.status_code, error["code"], error["fields"]["code"]))
         portal.clock.advance(seconds=30)
         assert portal.post("/api/signup/sms-code/resend", "198.51.100.43", json={"signup_token": guesser}).status_code == 202
-    assert set(statuses) <= {410, 422}, statuses
+    # each code: four wrong guesses told how many are left, the fifth burns it (NF-1)
+    burnt = "Trop d'essais erronés : ce code confidentiel n'est plus valable. Demandez un nouveau code confidentiel."
+    one_code = [(422, "validation_failed", f"Le code confidentiel est incorrect. Il vous reste {left} "
+                 f"{'essai' if left == 1 else 'essais'}.") for left in (4, 3, 2, 1)] + [(410, "gone", burnt)]
+    assert answers == one_code * 2
     # A fresh code, but the flow's guesses are spent: even a right code is refused now.
     reply = portal.post("/api/signup/sms-code", json={"signup_token": guesser, "code": "123456"})
-    assert "essais erronés" in reply.get_json()["error"]["message"]
+    exhausted = "Trop d'essais erronés de code confidentiel pour cette démarche. Veuillez réessayer plus tard."
+    assert reply.get_json()["error"]["message"] == exhausted
+    assert reply.get_json()["error"]["fields"] == {"code": exhausted}
     _too_many(reply)
 
 
@@ -333,13 +340,14 @@ def test_a_client_cannot_change_a_gestionnaires_attachment(world):
 def test_huge_page_numbers_are_refused_in_french(world, path):
     """Finding 8: an integer overflow was a 500."""
     reply = world.people["administrateur"].get(path)
-    assert reply.status_code == 422, reply.text
-    assert reply.json()["error"]["fields"]
+    assert (reply.status_code, reply.json()["error"]["code"]) == (422, "validation_failed"), reply.text
+    assert list(reply.json()["error"]["fields"]) == [path.split("?")[1].split("=")[0]], reply.text
 
 
 def test_huge_page_numbers_of_the_back_office_queue(world):
     reply = world.people["gestionnaire"].get("/api/backoffice/demandes?page=99999999999999999999")
-    assert reply.status_code == 422, reply.text
+    assert (reply.status_code, reply.json()["error"]["code"]) == (422, "validation_failed"), reply.text
+    assert list(reply.json()["error"]["fields"]) == ["page"], reply.text
 
 
 @pytest.fixture(scope="module")

@@ -110,4 +110,6 @@ def test_password_change_revokes_the_other_sessions_and_keeps_this_one(world):
     person.password = new_password
     # The code was used: using it again does nothing.
     again = this.post("/api/me/password", json={"password": "Encore-2026!x", "code": code})
-    assert again.status_code in (410, 422), again.text
+    used = "Ce code confidentiel a déjà été utilisé. Demandez un nouveau code confidentiel."
+    assert again.status_code == 410, again.text
+    assert again.json()["error"] == {"code": "gone", "message": used, "fields": {"code": used}}

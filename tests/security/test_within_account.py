@@ -8,6 +8,16 @@ import pytest
 from documents_service import samples
 from security_helpers import attached_rib, draft
 
+UNKNOWN_REQUEST = (404, "not_found", "Cette demande est introuvable.")
+NO_SUBMIT_RIGHT = ("Votre administrateur vous a retiré le droit de soumettre des demandes : vous pouvez "
+                   "préparer cette demande, un administrateur de votre compte la transmettra.")
+READ_ONLY = (403, "forbidden", "Votre profil « Consultation » ne permet pas de créer ni de modifier une demande.")
+
+
+def refusal(reply) -> tuple:
+    error = reply.json()["error"]
+    return reply.status_code, error["code"], error["message"]
+
 
 @pytest.fixture(scope="module")
 def drafts(world):
@@ -20,7 +30,7 @@ def test_an_utilisateur_without_the_right_prepares_but_cannot_submit(world, draf
     attached_rib(person, demande_id)
     assert person.post(f"/api/demandes/{demande_id}/justificatifs/confirm").status_code == 200
     refused = person.post(f"/api/demandes/{demande_id}/submit")
-    assert refused.status_code == 403, refused.text
+    assert refusal(refused) == (403, "forbidden", NO_SUBMIT_RIGHT), refused.text
     assert person.get(f"/api/demandes/{demande_id}").json()["state"] == "DRAFT"
 
 
@@ -35,6 +45,8 @@ def test_an_utilisateur_without_the_right_prepares_but_cannot_submit(world, draf
 def test_who_sees_whose_draft(world, drafts, role, owner, expected):
     reply = world.people[role].get(f"/api/demandes/{drafts[owner]}")
     assert reply.status_code == expected, reply.text
+    if expected == 404:
+        assert refusal(reply) == UNKNOWN_REQUEST
 
 
 @pytest.mark.parametrize("role,owner", [("utilisateur", "administrateur"), ("utilisateur_sans_depot", "utilisateur")])
@@ -45,7 +57,7 @@ def test_an_utilisateur_cannot_change_a_colleagues_draft(world, drafts, role, ow
                                  ("post", f"/api/demandes/{demande_id}/reassign", {"json": {"person_id": browser.person_id}}),
                                  ("delete", f"/api/demandes/{demande_id}", {})):
         reply = getattr(browser, method)(path, **kwargs)
-        assert reply.status_code == 404, (method, path, reply.text)
+        assert refusal(reply) == UNKNOWN_REQUEST, (method, path, reply.text)
     assert world.people[owner].get(f"/api/demandes/{demande_id}").status_code == 200
 
 
@@ -56,7 +68,7 @@ def test_consultation_changes_nothing_of_its_account(world, drafts):
                                  ("delete", f"/api/demandes/{demande_id}", {}),
                                  ("post", f"/api/demandes/{demande_id}/submit", {})):
         reply = getattr(consult, method)(path, **kwargs)
-        assert reply.status_code == 403, (method, path, reply.text)
+        assert refusal(reply) == READ_ONLY, (method, path, reply.text)
     assert world.people["administrateur"].get(f"/api/demandes/{demande_id}").json()["state"] == "DRAFT"
 
 
@@ -64,10 +76,11 @@ def test_an_administrator_reassigns_within_the_account_only(world, drafts):
     admin = world.people["administrateur"]
     outsider = admin.post(f"/api/demandes/{drafts['utilisateur']}/reassign",
                           json={"person_id": world.targets["person_id"]})
-    assert outsider.status_code == 404, outsider.text
+    assert refusal(outsider) == (404, "not_found", "Cette personne n'est pas un utilisateur actif de votre compte client.")
     to_consultation = admin.post(f"/api/demandes/{drafts['utilisateur']}/reassign",
                                  json={"person_id": world.people["consultation"].person_id})
-    assert to_consultation.status_code == 409, to_consultation.text
+    assert refusal(to_consultation) == (
+        409, "conflict", "Cette personne a un profil « Consultation » : elle ne peut pas prendre en charge une demande.")
 
 
 def test_a_gestionnaire_reviews_a_clients_document_but_never_changes_it(world):

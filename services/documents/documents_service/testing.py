@@ -80,8 +80,9 @@ class StubIdentity:
     name = "identity"
 
     @rpc
-    def resolve_session(self, token):
-        person = PEOPLE.get(str(token).removeprefix("token-")) if str(token).startswith("token-") else None
+    def resolve_session(self, session_token):
+        token = str(session_token)
+        person = PEOPLE.get(token.removeprefix("token-")) if token.startswith("token-") else None
         if person is None:
             raise Unauthenticated()
         return {"session_id": f"session-{person['id']}", "csrf_hash": "-", "person": person}

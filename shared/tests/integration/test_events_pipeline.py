@@ -13,6 +13,7 @@ from consignations_shared.consumer import ATTEMPT_HEADER, ERROR_HEADER
 from consignations_shared.db import get_engine
 from consignations_shared.events import COMMANDS_EXCHANGE, EVENTS_EXCHANGE, new_envelope
 from consignations_shared.plumbing import outbox
+from consignations_shared.testing import Settled
 
 from plumbing_services import Base, PublisherService, SubscriberService  # noqa: E402
 
@@ -88,13 +89,13 @@ def test_private_command_is_scrubbed_from_the_outbox_once_published(publisher, r
 
 
 def test_duplicate_delivery_runs_the_effect_once(subscriber, amqp_uri, rpc):
+    settled = Settled("testsub", "testsub.on_thing")
     envelope = new_envelope("thing_happened", {"note": "once"}, source="testpub").to_dict()
     publish_raw(amqp_uri, json.dumps(envelope))
     publish_raw(amqp_uri, json.dumps(envelope))
     other = new_envelope("thing_happened", {"note": "marker"}, source="testpub").to_dict()
     publish_raw(amqp_uri, json.dumps(other))
-    assert wait_until(lambda: rpc.testsub.effect_count() >= 2)
-    time.sleep(0.5)
+    assert settled.wait(3) >= 3  # all three deliveries handled, whatever their order
     assert sorted(e["note"] for e in rpc.testsub.effects()) == ["marker", "once"]
 
 

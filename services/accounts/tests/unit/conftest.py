@@ -13,25 +13,34 @@ from consignations_shared.testing import outbox_bodies
 
 
 class FakeIdentity:
-    """Stands in for the identity service's RPCs (unit tier: no broker)."""
+    """Stands in for the identity service's RPCs (unit tier: no broker); held to the identity
+    interface by tests/contracts."""
+
+    stands_for = "identity"
 
     def __init__(self):
         self.invited, self.deleted, self.renewed = [], [], []
 
-    def invite_person(self, form, invited_by, company_name):
+    def invite_person(self, form, invited_by=None, company_name=None):
         self.invited.append((form, invited_by, company_name))
         return {"person_id": str(uuid.uuid4()), "email": form["email"], "profile": form["profile"]}
 
-    def delete_access(self, person_id, deleted_by):
+    def delete_access(self, person_id, deleted_by=None):
         self.deleted.append((person_id, deleted_by))
         return {"person_id": person_id, "status": "deleted"}
 
-    def renew_access(self, person_id, renewed_by):
+    def renew_access(self, person_id, renewed_by=None):
         self.renewed.append((person_id, renewed_by))
         return {"id": person_id, "valid_until": "2028-07-15T09:00:00+00:00"}
 
 
 class FakeDocuments:
+    """Stands in for the documents service's RPCs; `attach` arranges what documents_of_owner
+    answers."""
+
+    stands_for = "documents"
+    test_helpers = ("attach",)
+
     def __init__(self):
         self.by_owner = {}
 

@@ -83,6 +83,9 @@ class FakeDocuments:
     answers them, and the generated PDFs asked for. `publish()` does what its events do: the
     read model of the requests' documents gets their current state (attach publishes)."""
 
+    stands_for = "documents"
+    test_helpers = ("publish", "attach")
+
     def __init__(self, session=None):
         self.by_owner = {}
         self.rendered = []

@@ -4,6 +4,7 @@ import time
 
 import eventlet
 import pytest
+from kombu import Connection
 from nameko.containers import ServiceContainer
 
 from consignations_shared.config import load_settings
@@ -32,6 +33,18 @@ class EchoService:
     def slow(self, seconds):
         eventlet.sleep(seconds)
         return "late"
+
+
+def rpc_queue_depth(amqp_uri, service):
+    with Connection(amqp_uri) as connection:
+        return connection.default_channel.queue_declare(f"rpc-{service}", passive=True).message_count
+
+
+def wait_for(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return predicate()
 
 
 @pytest.fixture
@@ -76,7 +89,9 @@ def test_request_to_a_stopped_service_expires_instead_of_running_later(echo, amq
         echo.stop()  # its queue stays (durable): the request waits there
         with pytest.raises(ServiceUnavailable):
             pool.call("echo", "echo", "given up")
-        time.sleep(1.5)
+        # the broker drops the expired request from the service's queue (the queue is empty
+        # with no consumer on it): only then does the service come back
+        assert wait_for(lambda: rpc_queue_depth(amqp_uri, "echo") == 0)
         restarted = ServiceContainer(EchoService, load_settings("echo", service_env).nameko_config())
         restarted.start()
         try:

@@ -15,7 +15,7 @@ from nameko.exceptions import RpcTimeout
 from prometheus_client.parser import text_string_to_metric_families
 
 from consignations_shared.errors import NotFound, Unauthenticated
-from consignations_shared.testing import free_port
+from consignations_shared.testing import listening_socket
 from gateway_service import rpc_client
 from gateway_service.app import create_app
 from gateway_service.settings import GatewaySettings
@@ -118,17 +118,19 @@ def _get(url):
 
 def test_gunicorn_workers_are_aggregated_in_one_scrape(tmp_path):
     """deploy/gunicorn.conf.py: several workers, one PROMETHEUS_MULTIPROC_DIR per run."""
-    port = free_port()
+    listener = listening_socket()  # gunicorn serves on it (fd://): a port nobody else can take
+    port = listener.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
-    env.update(GATEWAY_BIND=f"127.0.0.1:{port}", GATEWAY_WORKERS="2", GATEWAY_THREADS="2",
+    env.update(GATEWAY_BIND=f"fd://{listener.fileno()}", GATEWAY_WORKERS="2", GATEWAY_THREADS="2",
                CONSIGNATIONS_VAR_DIR=str(tmp_path), AMQP_URI="amqp://guest:guest@127.0.0.1:1/")
     stale = tmp_path / "metrics" / "gateway-999999999"
     stale.mkdir(parents=True)
     (stale / "counter_1.db").write_bytes(b"")
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--config", "deploy/gunicorn.conf.py", "gateway_service.app:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=[listener.fileno()],
     )
+    listener.close()  # the gunicorn master holds it now
     try:
         deadline = time.monotonic() + 30
         while True:

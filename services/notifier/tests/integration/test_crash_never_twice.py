@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from consignations_shared.events import COMMANDS_EXCHANGE, new_envelope
-from consignations_shared.testing import free_port
+from consignations_shared.testing import logged_http_address
 from notifier_service.delivery import read_outbox
 from notifier_service.models import DeliveryAttemptRecord, Notification
 
@@ -38,20 +38,35 @@ def ready(address):
 
 
 class Notifier:
-    """`python -m notifier_service` as its own process."""
+    """`python -m notifier_service` as its own process, its HTTP server on a port the OS chose
+    (read back from its log at each start)."""
 
     def __init__(self, env, log_path):
         self.env = env
         self.log_path = log_path
         self.process = None
+        self.address = None
 
     def start(self, **extra_env):
         self.log = open(self.log_path, "ab")
+        since = self.log.tell()
         self.process = subprocess.Popen([sys.executable, "-m", "notifier_service"], cwd=ROOT,
                                         env={**self.env, **extra_env}, stdout=self.log, stderr=self.log)
-        assert wait_for(lambda: ready(self.env["NOTIFIER_HTTP_ADDRESS"]) or self.process.poll() is not None), \
-            self.logs()
+        self.address = logged_http_address(self.log_path, self.process, since)
+        assert wait_for(lambda: ready(self.address) or self.process.poll() is not None), self.logs()
         assert self.process.poll() is None, self.logs()
+
+    def settled(self, queue):
+        """Messages of `queue` this process handled or dead-lettered (its /metrics)."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        try:
+            text = requests.get(f"http://{self.address}/metrics", timeout=5).text
+        except requests.RequestException:
+            return 0
+        return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+                   if sample.name == "consignations_events_consumed_total" and sample.labels["queue"] == queue
+                   and sample.labels["outcome"] in ("handled", "dead_lettered"))
 
     def logs(self):
         return Path(self.log_path).read_text(errors="replace")[-4000:]
@@ -71,7 +86,7 @@ class Notifier:
 @pytest.fixture
 def notifier(service_env, postgres_database, tmp_path):
     env = {**service_env, "NOTIFIER_DATABASE_URL": postgres_database("notifier"),
-           "NOTIFIER_HTTP_ADDRESS": f"127.0.0.1:{free_port()}", "LOG_LEVEL": "INFO"}
+           "NOTIFIER_HTTP_ADDRESS": "127.0.0.1:0", "LOG_LEVEL": "INFO"}
     env.pop("NOTIFIER_FAULT_CRASH_AFTER_SEND", None)
     # Other tests of this session share the vhost: commands they left in the notifier's
     # queues would reach this process (and trip the fault hook) before ours.
@@ -117,8 +132,8 @@ def test_sms_sent_just_before_a_crash_is_not_sent_twice_after_restart(notifier, 
     assert rows(url, Notification) == []
 
     notifier.start()  # without the hook: the broker redelivers the command
-    assert wait_for(lambda: rows(url, Notification)), notifier.logs()
-    time.sleep(0.5)
+    # the redelivered command handled and acknowledged by the new process: nothing else to come
+    assert wait_for(lambda: notifier.settled("notifier.send_signup_sms_code") >= 1), notifier.logs()
 
     sms = read_outbox(outbox)
     assert [p.stem for p in sms.sms_paths] == [envelope.event_id]  # one file...

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from consignations_shared import dead_letters
 from consignations_shared.events import COMMANDS_EXCHANGE, new_envelope
-from consignations_shared.testing import refusing_port
+from consignations_shared.testing import Settled, refusing_port
 from notifier_service.delivery import read_outbox
 from notifier_service.models import DeliveryAttemptRecord, Notification
 from notifier_service.service import NotifierService
@@ -70,6 +70,7 @@ def test_transient_failures_are_logged_per_attempt_then_dead_lettered(start_serv
 
 def test_code_sms_beyond_the_hourly_limit_are_not_sent(start_service, amqp_uri, service_env):
     container = start_service(NotifierService, env={"NOTIFIER_SMS_CODE_LIMIT_PER_HOUR": "2"})
+    settled = Settled("notifier", "notifier.send_signup_sms_code")
     outbox = Path(service_env["CONSIGNATIONS_VAR_DIR"]) / "outbox"
     sent = [send_command(amqp_uri, "send_signup_sms_code", {"signup_id": f"s-{n}", "mobile": "+33611111111",
                                                              "code": f"10000{n}"}) for n in range(2)]
@@ -79,7 +80,9 @@ def test_code_sms_beyond_the_hourly_limit_are_not_sent(start_service, amqp_uri, 
     assert wait_for(lambda: any(a.notification_id == refused["event_id"] for a in attempts(container)))
     [row] = [a for a in attempts(container) if a.notification_id == refused["event_id"]]
     assert (row.status, row.attempt) == ("rate_limited", 1)
-    time.sleep(1.0)  # a retry would have come back by now (EVENT_RETRY_DELAYS=0.2,0.4)
+    # Settled: handled at once, not sent to a retry queue (a retried command is settled only
+    # when handled at last or dead-lettered, each attempt leaving its row)
+    assert settled.wait(3) >= 3
     assert len([a for a in attempts(container) if a.notification_id == refused["event_id"]]) == 1
     assert sorted(s["notification_id"] for s in read_outbox(outbox).sms) == sorted(e["event_id"] for e in sent)
     engine = create_engine(container.config["DATABASE_URL"])

@@ -2,13 +2,13 @@
 (notifier.send_activation_link on consignations.commands) and an integration event
 (identity.account_activated on consignations.events) both end as e-mails in the outbox folder."""
 import json
-import time
 from pathlib import Path
 
 import pytest
 from kombu import Connection, Exchange, Producer
 
 from consignations_shared.events import COMMANDS_EXCHANGE, EVENTS_EXCHANGE, new_envelope
+from consignations_shared.testing import Settled
 from notifier_service.delivery import read_outbox
 from notifier_service.service import NotifierService
 
@@ -22,13 +22,6 @@ def publish(amqp_uri, exchange, routing_key, envelope):
             content_type="application/json", content_encoding="utf-8", delivery_mode=2)
 
 
-def wait_for(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not predicate():
-        time.sleep(0.1)
-    return predicate()
-
-
 @pytest.fixture
 def outbox_dir(service_env):
     return Path(service_env["CONSIGNATIONS_VAR_DIR"]) / "outbox"
@@ -36,6 +29,7 @@ def outbox_dir(service_env):
 
 def test_activation_command_and_activated_event_reach_the_outbox(start_service, amqp_uri, outbox_dir):
     start_service(NotifierService, env={"PORTAL_PUBLIC_URL": PORTAL})
+    settled = Settled("notifier")
 
     command = new_envelope("send_activation_link", {
         "person_id": "p-1", "email": "marie.dupont@exemple.fr", "first_name": "Marie",
@@ -51,8 +45,7 @@ def test_activation_command_and_activated_event_reach_the_outbox(start_service, 
     publish(amqp_uri, events, "identity.account_activated", event)
     publish(amqp_uri, events, "identity.account_activated", event)  # redelivered: sent once
 
-    assert wait_for(lambda: len(read_outbox(outbox_dir).emails) >= 2)
-    time.sleep(0.5)
+    assert settled.wait(3) >= 3  # the command, the event and its redelivery handled
     outbox = read_outbox(outbox_dir)
     by_subject = {str(mail["Subject"]): mail for mail in outbox.emails}
     assert len(outbox.emails) == 2

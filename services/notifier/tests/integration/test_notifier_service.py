@@ -5,11 +5,10 @@ import time
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from kombu import Connection, Producer
 
 from consignations_shared.events import COMMANDS_EXCHANGE, new_envelope
-from consignations_shared.testing import free_port
+from consignations_shared.testing import Settled, smtp_controller
 from notifier_service.delivery import read_outbox
 from notifier_service.service import NotifierService
 
@@ -37,13 +36,14 @@ def outbox_dir(service_env):
 
 def test_sms_code_reaches_the_outbox_once_even_if_the_command_is_redelivered(start_service, amqp_uri, outbox_dir):
     start_service(NotifierService)
+    settled = Settled("notifier")
     envelope = send_command(amqp_uri, "send_signup_sms_code",
                             {"signup_id": "s-1", "mobile": "+33612345678", "code": "482913"})
     send_command(amqp_uri, "send_signup_sms_code", None, envelope=envelope)  # redelivery
     marker = send_command(amqp_uri, "send_signup_sms_code",
                           {"signup_id": "s-2", "mobile": "+33700000000", "code": "000111"})
-    assert wait_for(lambda: len(read_outbox(outbox_dir).sms) >= 2)
-    time.sleep(0.5)
+    # the three deliveries handled (one at a time or not): the redelivery had its chance to send
+    assert settled.wait(3) >= 3
     sms = read_outbox(outbox_dir).sms
     assert sorted(m["text"] for m in sms) == [
         "Votre code confidentiel CDC est : 000111", "Votre code confidentiel CDC est : 482913"]
@@ -58,12 +58,11 @@ def test_email_code_goes_through_a_real_smtp_server(start_service, amqp_uri):
             received.append(envelope)
             return "250 OK"
 
-    port = free_port()
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller = smtp_controller(Handler())
     controller.start()
     try:
         start_service(NotifierService, env={
-            "NOTIFIER_EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(port),
+            "NOTIFIER_EMAIL_BACKEND": "smtp", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(controller.port),
         })
         send_command(amqp_uri, "send_signup_email_code", {
             "signup_id": "s-1", "email": "contact@acme.example.com", "company_name": "ACME", "code": "K7P2QX"})

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from consignations_shared import dead_letters
 from consignations_shared.events import EVENTS_EXCHANGE, new_envelope
+from consignations_shared.testing import Settled
 from consignations_shared.rpc import rpc
 from notifier_service.delivery import read_outbox
 from notifier_service.models import Contact, DeliveryAttemptRecord, Notification
@@ -72,6 +73,7 @@ def mails_by_subject(outbox_dir):
 
 def test_each_request_event_becomes_one_email_to_the_right_person(start_service, amqp_uri, outbox_dir):
     container = start_service(NotifierService, env={"PORTAL_PUBLIC_URL": PORTAL})
+    settled = Settled("notifier")
     owner, new_owner, admin_1, admin_2, requester = person(), person(), person(), person(), person()
     # the notifier learns who is who from identity events (and sends their NO-7)
     activated(amqp_uri, owner, "marie.dupont@exemple.fr", "Marie", "Dupont", "PARTICULIER")
@@ -113,8 +115,9 @@ def test_each_request_event_becomes_one_email_to_the_right_person(start_service,
     republish(amqp_uri, submitted)  # redelivered: no second e-mail
     republish(amqp_uri, deletion)
 
-    assert wait_for(lambda: len(read_outbox(outbox_dir).emails) >= 4 + 8)
-    time.sleep(1.0)  # the redeliveries and the events that send nothing had time to be handled
+    # the four activations and the eleven deliveries after them handled, those that send nothing
+    # and the redeliveries included
+    assert settled.wait(4 + 11) >= 4 + 11
     by_subject = mails_by_subject(outbox_dir)
     assert len(read_outbox(outbox_dir).emails) == 12
     expected = {

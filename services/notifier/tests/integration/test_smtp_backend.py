@@ -12,10 +12,10 @@ import threading
 
 import pytest
 
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from consignations_shared.testing import refusing_port
+from consignations_shared.testing import smtp_controller
 from notifier_service.delivery import (
     PermanentDeliveryError,
     SmtpEmailBackend,
@@ -25,12 +25,6 @@ from notifier_service.messages import render_email
 
 HOST = "127.0.0.1"
 SENDER_ADDRESS = "ne-pas-repondre@consignations.caissedesdepots.fr"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def _email(to="contact@exemple.fr", notification_id="3f0c2b4e-8a51-4b0e-9d3c-5d1f2a6b7c80"):
@@ -65,7 +59,7 @@ class RecordingHandler:
 @pytest.fixture
 def smtp_server():
     handler = RecordingHandler()
-    controller = Controller(handler, hostname=HOST, port=_free_port())
+    controller = smtp_controller(handler, HOST)
     controller.start()
     try:
         yield handler, controller
@@ -166,8 +160,8 @@ def test_starttls_and_auth(tmp_path):
         return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd replies 535
 
     handler = RecordingHandler()
-    controller = Controller(
-        handler, hostname=HOST, port=_free_port(), tls_context=server_tls,
+    controller = smtp_controller(
+        handler, HOST, tls_context=server_tls,
         require_starttls=True, auth_required=True, authenticator=authenticator,
     )
     controller.start()
