@@ -77,12 +77,29 @@ def find_personal_data(text: str) -> list[Finding]:
     if not isinstance(text, str) or not text:
         return []
     text = unicodedata.normalize("NFC", text)
+    searched = text.translate(_ASCII_LOOKALIKES)  # same length: the spans hold in `text`
     findings: list[Finding] = []
     for finder in (_emails, _ibans, _nirs, _cards, _phones):
-        for kind, start, end in finder(text):
+        for kind, start, end in finder(searched):
             if not any(start < other.end and other.start < end for other in findings):
                 findings.append(Finding(kind, start, end, text[start:end]))
     return sorted(findings, key=lambda finding: finding.start)
+
+
+def _ascii_lookalikes() -> dict[int, str]:
+    """Characters read as their ASCII twin, one for one: every decimal digit of another script
+    (Arabic-Indic « ٠٦ », Devanagari, mathematical…), the fullwidth forms of ASCII (« ０６ », « ＦＲ »,
+    « ＋ ») and the ideographic space. A phone number typed or pasted in such digits is still one."""
+    table = {code: chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}  # fullwidth ASCII
+    table[0x3000] = " "
+    for code in (*range(0x10000), *range(0x1D7CE, 0x1D800)):  # the BMP and the mathematical digits
+        char = chr(code)
+        if unicodedata.category(char) == "Nd" and not char.isascii():
+            table[code] = str(unicodedata.digit(char))
+    return table
+
+
+_ASCII_LOOKALIKES = _ascii_lookalikes()
 
 
 def contains_personal_data(text: str) -> bool:
@@ -200,7 +217,7 @@ def _nir_ok(compact: str) -> bool:
     if len(compact) != 15 or compact[0] not in "123478":
         return False  # sex 1/2, 3 and 7/8 for temporary numbers
     month = int(compact[3:5])
-    if not (1 <= month <= 12 or 20 <= month <= 42 or 50 <= month <= 99):
+    if not (1 <= month <= 12 or month == 20 or 30 <= month <= 42 or 50 <= month <= 99):
         return False  # 20, 30-42 and 50-99 are given when the birth month is unknown
     return std_nir.is_valid(compact)
 

@@ -203,8 +203,8 @@ def _nir_with_month(month: str, sex: str = "1") -> str:
 
 
 @pytest.mark.parametrize("month, found", [
-    ("00", False), ("01", True), ("12", True), ("13", False), ("19", False), ("20", True), ("42", True),
-    ("43", False), ("49", False), ("50", True), ("99", True),
+    ("00", False), ("01", True), ("12", True), ("13", False), ("19", False), ("20", True), ("21", False),
+    ("29", False), ("30", True), ("42", True), ("43", False), ("49", False), ("50", True), ("99", True),
 ])
 def test_nir_months_known_and_unknown(month, found):
     """Months 01-12, and 20, 30-42, 50-99 given when the birth month is unknown."""
@@ -282,3 +282,21 @@ def test_the_rib_key_covers_the_whole_branch_code():
     assert [(f.kind, f.excerpt) for f in find_personal_data("RIB 30004 12345 00012345678 43 merci")] == [
         ("iban", "30004 12345 00012345678 43")]
     assert find_personal_data("RIB 30004 12345 00012345678 44 merci") == []
+
+
+@pytest.mark.parametrize("text, kind, excerpt", [
+    ("Appelez-moi au ０６ １２ ３４ ５６ ７８ svp", "phone", "０６ １２ ３４ ５６ ７８"),  # fullwidth digits
+    ("رقمي ٠٦ ١٢ ٣٤ ٥٦ ٧٨ merci", "phone", "٠٦ ١٢ ٣٤ ٥٦ ٧٨"),  # Arabic-Indic digits
+    ("Joignable au ＋３３ ６ １２ ３４ ５６ ７８.", "phone", "＋３３ ６ １２ ３４ ５６ ７８"),
+    ("Mon IBAN : ＦＲ７６ ３０００ ６０００ ０１１２ ３４５６ ７８９０ １８９", "iban",
+     "ＦＲ７６ ３０００ ６０００ ０１１２ ３４５６ ７８９０ １８９"),
+    ("Sécu : １ ８５ ０５ ７８ ００６ ０８４ ９１", "nir", "１ ８５ ０５ ７８ ００６ ０８４ ９１"),
+])
+def test_numbers_written_in_other_digits_are_personal_data_too(text, kind, excerpt):
+    """MS-5 is not dodged by typing (or pasting) the digits of another script: the finding's
+    excerpt is what the client wrote."""
+    assert [(f.kind, f.excerpt) for f in find_personal_data(text)] == [(kind, excerpt)]
+
+
+def test_other_scripts_digits_do_not_make_ordinary_text_personal_data():
+    assert find_personal_data("Montant : ４２０ €, le ０３／０２／２０２６, dossier n° ٤٢.") == []
