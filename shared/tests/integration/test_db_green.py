@@ -65,35 +65,3 @@ def test_a_connection_used_a_moment_ago_is_not_pinged_its_death_fails_one_call(p
         raise AssertionError("a dead connection was used without a failure: was it pinged?")
     assert _backend_pid(engine) != killed  # the pool replaced it
 
-
-def test_a_delivery_racing_another_of_the_same_event_waits_then_sees_it_handled(postgres_database):
-    from datetime import datetime, timezone
-
-    from sqlalchemy.orm import Session
-
-    from consignations_shared.idempotency import first_delivery
-    from consignations_shared.plumbing import plumbing_metadata
-
-    engine = get_engine(postgres_database("idempotency"))
-    plumbing_metadata.create_all(engine)
-    now = datetime.now(timezone.utc)
-    first, second = Session(engine), Session(engine)
-    try:
-        assert first_delivery(first, "svc.handler", "e1", now) is True  # not committed yet
-        racing = eventlet.spawn(first_delivery, second, "svc.handler", "e1", now)
-        with engine.connect() as watcher:  # PostgreSQL says the racing insert waits for a lock
-            for _ in range(500):
-                waiting = watcher.execute(text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND wait_event_type = 'Lock'")).scalar_one()
-                if waiting:
-                    break
-                eventlet.sleep(0.02)
-        assert waiting == 1 and not racing.dead
-        first.commit()
-        assert racing.wait() is False
-        second.rollback()
-        assert first_delivery(second, "svc.handler", "e2", now) is True
-    finally:
-        first.close()
-        second.close()
