@@ -26,6 +26,19 @@ def wait_for(predicate, timeout=15.0):
     return predicate()
 
 
+def submit_right_in_effect(browser, allowed: bool, timeout: float = 15.0) -> None:
+    """Wait until the person's session carries the submit right an administrator just set: it
+    reaches identity's read model and the gateway's session caches by events (issue 15: within
+    a second in normal operation, longer on a machine loaded by the parallel suites). Three reads
+    in a row agree, whichever gateway worker answers each."""
+    def seen() -> bool:
+        reply = browser.get("/api/session")
+        return reply.status_code == 200 and (reply.json().get("membership") or {}).get("can_submit") is allowed
+
+    assert wait_for(lambda: all(seen() for _ in range(3)), timeout), \
+        f"the session of {browser.email} does not say can_submit={allowed}"
+
+
 def sms_to(system, mobile):
     folder = system.outbox / "sms"
     if not folder.exists():

@@ -12,7 +12,7 @@ import pytest
 from documents_service import samples
 from e2e_helpers import (
     Browser, accept_invitation, emails_to, plain_text, sign_up_company, sign_up_particulier, wait_account,
-    wait_email, wait_for,
+    submit_right_in_effect, wait_email, wait_for,
 )
 
 IBAN, BIC = "FR7630006000011234567890189", "BNPAFRPPXXX"
@@ -300,9 +300,11 @@ def test_an_utilisateur_without_the_submit_right_prepares_only(company):
     withdrawn = admin.put(f"/api/account/users/{user_b.person_id}/submit-right", json={"allowed": False})
     assert withdrawn.status_code == 200, withdrawn.text
     try:
+        submit_right_in_effect(user_b, False)
         demande = draft(user_b, values=SAISIE)
         refused = user_b.post(f"/api/demandes/{demande['id']}/submit")
         assert refused.status_code == 403 and "retiré le droit" in refused.json()["error"]["message"], refused.text
         assert user_b.get(f"/api/demandes/{demande['id']}").json()["state"] == "DRAFT"
     finally:
         admin.put(f"/api/account/users/{user_b.person_id}/submit-right", json={"allowed": True})
+        submit_right_in_effect(user_b, True)  # the company's next tests submit as user_b

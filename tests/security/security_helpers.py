@@ -15,7 +15,8 @@ import yaml
 
 from documents_service import samples
 from e2e_helpers import (
-    Browser, accept_invitation, plain_text, sign_up_company, sign_up_particulier, wait_account,
+    Browser, accept_invitation, plain_text, sign_up_company, sign_up_particulier, submit_right_in_effect,
+    wait_account,
 )
 
 ROLES = ("anonymous", "particulier", "administrateur", "administrateur_2", "utilisateur",
@@ -154,6 +155,7 @@ class World:
         withdrawn = acme.put(f"/api/account/users/{people['utilisateur_sans_depot'].person_id}/submit-right",
                              json={"allowed": False})
         assert withdrawn.status_code == 200, withdrawn.text
+        submit_right_in_effect(people["utilisateur_sans_depot"], False)
         for browser in people.values():
             browser.company_name = acme.company_name
         people["particulier"] = sign_up_particulier(system, new_email("particulier"))
