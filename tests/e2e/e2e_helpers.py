@@ -33,7 +33,8 @@ def submit_right_in_effect(browser, allowed: bool, timeout: float = 15.0) -> Non
     in a row agree, whichever gateway worker answers each."""
     def seen() -> bool:
         reply = browser.get("/api/session")
-        return reply.status_code == 200 and (reply.json().get("membership") or {}).get("can_submit") is allowed
+        return (reply.status_code == 200
+                and (reply.json()["person"].get("membership") or {}).get("can_submit") is allowed)
 
     assert wait_for(lambda: all(seen() for _ in range(3)), timeout), \
         f"the session of {browser.email} does not say can_submit={allowed}"

@@ -35,6 +35,7 @@ from e2e_helpers import (
 pytestmark = pytest.mark.autonomy
 
 ANSWERS_WITHIN = 1.0  # s: a read path that does not need the frozen service
+READ_TRIES = 3  # a read path must answer in time in one of them (slow_or_wrong)
 FAILS_FAST_WITHIN = 2.0  # s: the 503 of a page that needs it
 # Calls allowed until FAST_IN_A_ROW fast 503s in a row: each gateway worker's breaker may need a few
 # failures (pybreaker's default is 5; the e2e gateway has 2 workers) before it opens.
@@ -141,12 +142,22 @@ def needing(scene, service: str) -> list[tuple]:
 
 
 def slow_or_wrong(scene) -> list[str]:
+    """Each read path answers 200 with its content under ANSWERS_WITHIN, in one of READ_TRIES tries:
+    a page that waited for the frozen service could not, whatever the try (it waits the read
+    timeout, 3 s here, or answers 503), while one try slowed by the parallel suites on 2 cores
+    is not the page's doing."""
     problems = []
     for what, browser, path, query, check in read_paths(scene):
-        reply, took = timed(browser, path, query)
-        if reply is None or reply.status_code != 200 or took >= ANSWERS_WITHIN:
-            problems.append(f"{what} ({path}): {outcome(reply, took)}, expected 200 under {ANSWERS_WITHIN:g} s")
-        elif (missing := check(reply)) is not None:
+        tries = []
+        for _ in range(READ_TRIES):
+            reply, took = timed(browser, path, query)
+            if reply is not None and reply.status_code == 200 and took < ANSWERS_WITHIN:
+                break
+            tries.append(outcome(reply, took))
+        else:
+            problems.append(f"{what} ({path}): {'; '.join(tries)}, expected 200 under {ANSWERS_WITHIN:g} s")
+            continue
+        if (missing := check(reply)) is not None:
             problems.append(f"{what} ({path}): {missing}")
     return problems
 
