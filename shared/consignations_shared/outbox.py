@@ -53,11 +53,15 @@ class OutboxWriter:
 
     def publish(self, session: Session, message: "Message") -> Envelope:
         """Write a typed event or command (`consignations_shared.contracts.payloads`): its name,
-        version and routing come from its type, its payload from the instance."""
+        version and routing come from its type, its payload from the instance. An event whose
+        older version is still in its deprecation period is written in that version too, in the
+        same transaction (contracts.messages); the envelope returned is the newest one's."""
         if message.message_kind == "event":
             if message.source != self.source:
                 raise ValueError(f"{self.source} cannot publish {message.routing_key()}: it belongs to {message.source}")
-            return self.event(session, message.name, message.payload(), version=message.message_version)
+            written = [self.event(session, version.name, version.payload(), version=version.message_version)
+                       for version in message.with_versions_still_written(self.clock.now().date())]
+            return written[0]
         if message.message_kind == "command":
             if message.source != self.source:
                 raise ValueError(f"{self.source} cannot send the command {message.routing_key()} "
@@ -70,7 +74,7 @@ class OutboxWriter:
             type, payload, source=self.source, correlation_id=self.correlation_id,
             version=version, clock=self.clock,
         )
-        self._add(session, envelope, EVENTS_EXCHANGE, event_routing_key(self.source, type), False)
+        self._add(session, envelope, EVENTS_EXCHANGE, event_routing_key(self.source, type, version), False)
         return envelope
 
     def command(self, session: Session, target: str, command: str, payload: dict[str, Any]) -> Envelope:
