@@ -49,6 +49,12 @@ Payloads: producers write every field listed, except for the events that give «
 changed fields »; consumers must ignore fields they do not know, so a producer may add a field
 within a version.
 
+Replay: every event is also kept in the stream `consignations.events.log` (400 days, 20 GB
+by default). Read it with any AMQP 0-9-1 client from `x-stream-offset` `first`, a timestamp or
+an offset you stored (prefetch and manual acks; each delivery's offset is in the header
+`x-stream-offset`). Store each event with its offset in one transaction, resume from the stored
+offset + 1, deduplicate on `event_id`: docs/events.md, with a subscriber written with pika alone.
+
 Versions: a change that could break a consumer (a field removed, renamed or retyped, a value
 added to a closed list) is a new `version` of the type. Version n > 1 has its own routing key
 `<source>.<type>.v<n>`, so a queue bound to `<source>.<type>` keeps receiving version 1. The old
