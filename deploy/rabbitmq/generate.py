@@ -79,6 +79,14 @@ def build(retry_delays: tuple[float, ...] | None = None, vhost: str = VHOST) -> 
         bindings.append({"source": exchange, "vhost": vhost, "destination": queue_name,
                          "destination_type": "queue", "routing_key": routing_key, "arguments": {}})
 
+    # The event log: every integration event, kept by age and size (event_log.py's defaults;
+    # EVENT_LOG_* change what `consignations_shared.topology` declares; a policy changes a running stream).
+    from consignations_shared import event_log
+
+    log = event_log.queue(event_log.Retention())
+    queue(log.name, dict(log.queue_arguments))
+    bind(log.exchange.name, log.name, log.routing_key)
+
     for service, path in SERVICE_CLASSES.items():
         specs = sorted(queue_specs(load_service_class(path), retry_delays), key=lambda s: s.name)
         for spec in specs:

@@ -288,10 +288,13 @@ class MessageConsumer(Entrypoint):
 
 
 class EventConsumer(MessageConsumer):
-    def __init__(self, source: str, event_type: str, **kwargs):
+    """`@consume_event(source, type)` receives version 1 of the type; `version=n` binds to the
+    routing key of version n (contracts.messages: each version has its own)."""
+
+    def __init__(self, source: str, event_type: str, version: int = 1, **kwargs):
         super().__init__(
             Exchange(EVENTS_EXCHANGE, type="topic", durable=True),
-            event_routing_key(source, event_type),
+            event_routing_key(source, event_type, version),
             **kwargs,
         )
 

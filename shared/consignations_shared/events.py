@@ -86,8 +86,10 @@ def new_envelope(
     )
 
 
-def event_routing_key(source: str, type: str) -> str:
-    return f"{source}.{type}"
+def event_routing_key(source: str, type: str, version: int = 1) -> str:
+    """`<source>.<type>`; a later version of the type `<source>.<type>.v<n>`, so that a subscriber
+    bound to the first keeps receiving the version it was written for (contracts.messages)."""
+    return f"{source}.{type}" if version == 1 else f"{source}.{type}.v{version}"
 
 
 def command_routing_key(target: str, command: str) -> str:

@@ -12,9 +12,11 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable
 
 from kombu import Connection, Exchange, Producer
-from sqlalchemy import select, update
+from sqlalchemy import JSON, case, select, update
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from .clock import Clock, SystemClock
 from .events import (
@@ -51,11 +53,15 @@ class OutboxWriter:
 
     def publish(self, session: Session, message: "Message") -> Envelope:
         """Write a typed event or command (`consignations_shared.contracts.payloads`): its name,
-        version and routing come from its type, its payload from the instance."""
+        version and routing come from its type, its payload from the instance. An event whose
+        older version is still in its deprecation period is written in that version too, in the
+        same transaction (contracts.messages); the envelope returned is the newest one's."""
         if message.message_kind == "event":
             if message.source != self.source:
                 raise ValueError(f"{self.source} cannot publish {message.routing_key()}: it belongs to {message.source}")
-            return self.event(session, message.name, message.payload(), version=message.message_version)
+            written = [self.event(session, version.name, version.payload(), version=version.message_version)
+                       for version in message.with_versions_still_written(self.clock.now().date())]
+            return written[0]
         if message.message_kind == "command":
             if message.source != self.source:
                 raise ValueError(f"{self.source} cannot send the command {message.routing_key()} "
@@ -68,7 +74,7 @@ class OutboxWriter:
             type, payload, source=self.source, correlation_id=self.correlation_id,
             version=version, clock=self.clock,
         )
-        self._add(session, envelope, EVENTS_EXCHANGE, event_routing_key(self.source, type), False)
+        self._add(session, envelope, EVENTS_EXCHANGE, event_routing_key(self.source, type, version), False)
         return envelope
 
     def command(self, session: Session, target: str, command: str, payload: dict[str, Any]) -> Envelope:
@@ -105,6 +111,26 @@ def _call_after_commit(session: Session, callback: Callable[[], None]) -> None:
     event.listen(session, "after_commit", _after_commit, once=True)
 
 
+class scrubbed_body(FunctionElement):
+    """SQL: an outbox body whose payload is replaced by {"scrubbed": true}, the rest of the envelope
+    kept — computed by the database, so that one UPDATE marks a whole batch published and scrubs its
+    private rows (PostgreSQL and SQLite, the two databases of the services)."""
+
+    type = JSON()
+    name = "scrubbed_body"
+    inherit_cache = True
+
+
+@compiles(scrubbed_body, "postgresql")
+def _scrubbed_body_postgresql(element, compiler, **kw):
+    return f"""jsonb_set(CAST({compiler.process(element.clauses, **kw)} AS JSONB), '{{payload}}', '{{"scrubbed": true}}')::json"""
+
+
+@compiles(scrubbed_body, "sqlite")
+def _scrubbed_body_sqlite(element, compiler, **kw):
+    return f"""json_set({compiler.process(element.clauses, **kw)}, '$.payload', json('{{"scrubbed": true}}'))"""
+
+
 class OutboxRelay:
     """Publishes committed outbox rows, oldest first, and marks them published."""
 
@@ -118,20 +144,29 @@ class OutboxRelay:
         self.clock = clock or SystemClock()
         self.batch_size = batch_size
         self._connection: Connection | None = None
+        self._producer_on_connection: Producer | None = None
         self._lock = threading.Lock()
 
     def _producer(self) -> Producer:
+        """The producer of the current connection; the exchanges are declared once per connection
+        (they were declared again before every batch: two broker round trips per commit). Any
+        failure closes the connection (publish_pending), so a broker that lost them, or a new
+        node, gets them declared again before the next batch."""
         if self._connection is None:
             self._connection = Connection(
                 self.amqp_uri, transport_options={"confirm_publish": True}, heartbeat=0,
                 connect_timeout=5,
             )
-        channel = self._connection.default_channel
-        events_exchange(channel).declare()
-        commands_exchange(channel).declare()
-        return Producer(channel)
+            self._producer_on_connection = None
+        if self._producer_on_connection is None:
+            channel = self._connection.default_channel
+            events_exchange(channel).declare()
+            commands_exchange(channel).declare()
+            self._producer_on_connection = Producer(channel)
+        return self._producer_on_connection
 
     def close(self) -> None:
+        self._producer_on_connection = None
         if self._connection is not None:
             try:
                 self._connection.release()
@@ -179,16 +214,12 @@ class OutboxRelay:
                 # publish() returned: the broker confirmed this message (confirm_publish).
                 count_published(self.service or row.body.get("source") or "unknown",
                                 row.exchange, row.routing_key)
-            now = self.clock.now()
-            ids = [row.id for row in rows]
-            conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(published_at=now))
-            private_ids = [row.id for row in rows if row.private]
-            if private_ids:
-                # Codes must not stay readable in the database once handed to the notifier.
-                for row in rows:
-                    if row.private:
-                        scrubbed = {**row.body, "payload": {"scrubbed": True}}
-                        conn.execute(update(outbox).where(outbox.c.id == row.id).values(body=scrubbed))
+            marked = update(outbox).where(outbox.c.id.in_([row.id for row in rows])).values(published_at=self.clock.now())
+            if any(row.private for row in rows):
+                # Codes must not stay readable in the database once handed to the notifier: the
+                # same statement scrubs the private rows' payloads.
+                marked = marked.values(body=case((outbox.c.private, scrubbed_body(outbox.c.body)), else_=outbox.c.body))
+            conn.execute(marked)
             return len(rows)
 
     def pending_count(self) -> int:

@@ -1,8 +1,9 @@
 """Deploy-time declaration of the RabbitMQ topology (SPEC EV-3).
 
-Declares the exchanges and, for every subscription of every service, its durable queue, retry
-queues and dead-letter queue — before any service starts, so an event published before its
-first consumer ever ran is kept. Services declare the same at start (idempotent).
+Declares the exchanges, the event log (a stream of every integration event: event_log.py) and,
+for every subscription of every service, its durable queue, retry queues and dead-letter queue —
+before any service starts, so an event published before its first consumer ever ran is kept.
+Services declare their own queues at start too (idempotent).
 
     python -m consignations_shared.topology            # all services
     python -m consignations_shared.topology notifier   # one service
@@ -17,6 +18,7 @@ from kombu import Connection
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from .config import load_settings
+from . import event_log
 from .consumer import MessageConsumer, QueueSpec
 from .outbox import commands_exchange, events_exchange
 
@@ -45,6 +47,9 @@ def queue_specs(service_cls, retry_delays: tuple[float, ...]) -> list[QueueSpec]
 
 def declare(services: list[str] | None = None, env=None) -> list[QueueSpec]:
     declared = []
+    settings = load_settings("topology", env)
+    with Connection(settings.amqp_uri, connect_timeout=5) as connection:
+        event_log.declare(connection.default_channel, event_log.Retention.from_env(settings.env))
     for service in services or list(SERVICE_CLASSES):
         settings = load_settings(service, env)
         service_cls = load_service_class(SERVICE_CLASSES[service])
@@ -59,7 +64,9 @@ def declare(services: list[str] | None = None, env=None) -> list[QueueSpec]:
 
 
 def main(argv: list[str]) -> int:
-    for spec in declare(argv or None):
+    specs = declare(argv or None)
+    print(f"declared {event_log.EVENT_LOG_QUEUE} <- {events_exchange.name} [{event_log.ALL_EVENTS}] (stream)")
+    for spec in specs:
         print(f"declared {spec.name} <- {spec.exchange.name} [{spec.routing_key}] "
               f"(+{len(spec.retry_delays)} retry queues, {spec.dlq_name})")
     return 0

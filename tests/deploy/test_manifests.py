@@ -557,3 +557,19 @@ def test_every_rpc_queue_is_a_quorum_queue(definitions):
         assert queue and queue["arguments"].get("x-queue-type") == "quorum", f"rpc-{service}"
         assert ("nameko-rpc", f"rpc-{service}", f"{service}.*") in bindings
         assert effective_policy(definitions, f"rpc-{service}").get("delivery-limit", 0) > 0
+
+
+def test_the_event_log_is_a_stream_of_every_event_with_the_documented_retention(definitions):
+    from consignations_shared.events import EVENTS_EXCHANGE
+
+    queues = {q["name"]: q for q in definitions["queues"]}
+    log = queues["consignations.events.log"]
+    assert log["durable"] and not log["auto_delete"]
+    # The services' declaration (event_log.declare, with no EVENT_LOG_* set) has the same arguments,
+    # or the broker would refuse it.
+    assert log["arguments"] == {"x-queue-type": "stream", "x-max-age": "400D", "x-max-length-bytes": 20_000_000_000,
+                                "x-stream-max-segment-size-bytes": 100_000_000}
+    assert [(b["source"], b["routing_key"]) for b in definitions["bindings"]
+            if b["destination"] == "consignations.events.log"] == [(EVENTS_EXCHANGE, "#")]
+    # No policy of the event queues (delivery limits, dead-lettering) applies to the stream.
+    assert not [p["name"] for p in definitions["policies"] if re.search(p["pattern"], "consignations.events.log")]

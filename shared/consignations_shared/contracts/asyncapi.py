@@ -3,6 +3,9 @@
     python -m consignations_shared.contracts.asyncapi           # (re)write docs/asyncapi.yaml
     python -m consignations_shared.contracts.asyncapi --check   # exit 1 if the file is stale
 
+The same command records the published versions in `contracts/published_events.json` and refuses
+a change that would break their consumers (compatibility.py): then nothing is written.
+
 Every event type declared in `contracts/payloads/` becomes a channel (its routing key
 `<source>.<type>` on the topic exchange `consignations.events`), a receive operation (who acts on
 it, from the type's `consumers`) and a message: the EV-2 envelope with the payload's JSON Schema,
@@ -14,13 +17,14 @@ from __future__ import annotations
 import argparse
 import inspect
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ..events import EVENTS_EXCHANGE
-from . import payloads  # noqa: F401  (fills the registry)
+from . import compatibility, payloads  # noqa: F401  (payloads fills the registry)
 from .messages import EVENTS, Message
 
 DOCUMENT = Path(__file__).resolve().parents[3] / "docs" / "asyncapi.yaml"
@@ -43,7 +47,20 @@ private direct exchange `consignations.commands`, which other systems must not b
 
 Payloads: producers write every field listed, except for the events that give « only the
 changed fields »; consumers must ignore fields they do not know, so a producer may add a field
-within a version. A breaking change is a new `version` of the type, published beside the old one.
+within a version.
+
+Replay: every event is also kept in the stream `consignations.events.log` (400 days, 20 GB
+by default). Read it with any AMQP 0-9-1 client from `x-stream-offset` `first`, a timestamp or
+an offset you stored (prefetch and manual acks; each delivery's offset is in the header
+`x-stream-offset`). Store each event with its offset in one transaction, resume from the stored
+offset + 1, deduplicate on `event_id`: docs/events.md, with a subscriber written with pika alone.
+
+Versions: a change that could break a consumer (a field removed, renamed or retyped, a value
+added to a closed list) is a new `version` of the type. Version n > 1 has its own routing key
+`<source>.<type>.v<n>`, so a queue bound to `<source>.<type>` keeps receiving version 1. The old
+version is still published beside the new one, with the same facts and its own `event_id`, for
+at least 180 days after the new one's first publication: the message lists its last day
+(`x-deprecated-after`). Bind to the version you read; move to the newest before that day.
 
 This document is generated from `shared/consignations_shared/contracts/payloads/`
 (`python -m consignations_shared.contracts.asyncapi`); do not edit it by hand.
@@ -143,8 +160,15 @@ def build() -> dict[str, Any]:
         if cls.title:
             message["title"] = cls.title
         message["summary"] = cls.summary
-        if _description(cls) != cls.summary:
-            message["description"] = _description(cls)
+        description = _description(cls) if _description(cls) != cls.summary else ""
+        if cls.deprecated_after:
+            description = (f"Version {cls.message_version}, replaced by version {cls.message_version + 1}: "
+                           f"still published beside it until {cls.deprecated_after.isoformat()} included. "
+                           + description).strip()
+        if description:
+            message["description"] = description
+        if cls.deprecated_after:
+            message["x-deprecated-after"] = cls.deprecated_after.isoformat()
         message["contentType"] = "application/json"
         message["payload"] = {"allOf": [
             {"$ref": "#/components/schemas/Envelope"},
@@ -193,17 +217,31 @@ def main(argv: list[str] | None = None) -> int:
                                      description="Write docs/asyncapi.yaml from the payload types.")
     parser.add_argument("--check", action="store_true", help="only check that the file is up to date")
     parser.add_argument("--output", type=Path, default=DOCUMENT)
+    parser.add_argument("--lock", type=Path, default=compatibility.LOCK, help="the record of published versions")
+    parser.add_argument("--today", type=date.fromisoformat, default=None, help="(tests) the day it is")
     args = parser.parse_args(argv)
+    today = args.today or date.today()
+    recorded, current = compatibility.read_lock(args.lock), compatibility.current_contracts()
+    problems = compatibility.check(recorded, current, today)
+    if problems:
+        print("These changes would break consumers of published events; publish a new version beside "
+              "the old one instead (shared/consignations_shared/contracts/messages.py):", file=sys.stderr)
+        for problem in problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
     text = render()
     if args.check:
-        current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
-        if current != text:
-            print(f"{args.output} is stale: run python -m consignations_shared.contracts.asyncapi", file=sys.stderr)
+        stale = [str(path) for path, is_stale in (
+            (args.output, (args.output.read_text(encoding="utf-8") if args.output.exists() else "") != text),
+            (args.lock, compatibility.stale(recorded, current))) if is_stale]
+        if stale:
+            print(f"{' and '.join(stale)} stale: run python -m consignations_shared.contracts.asyncapi", file=sys.stderr)
             return 1
-        print(f"{args.output} is up to date")
+        print(f"{args.output} and {args.lock} are up to date")
         return 0
     args.output.write_text(text, encoding="utf-8")
-    print(f"wrote {args.output} ({len(EVENTS)} events)")
+    args.lock.write_text(compatibility.render_lock(compatibility.updated_lock(recorded, current, today)), encoding="utf-8")
+    print(f"wrote {args.output} ({len(EVENTS)} events) and {args.lock}")
     return 0
 
 
