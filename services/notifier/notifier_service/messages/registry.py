@@ -69,7 +69,7 @@ register(
         subject="Votre code confidentiel – Espace Personnel Consignations",
         html_template="signup_email_code.html",
         text_template="signup_email_code.txt",
-        defaults={"validity_minutes": 10},
+        defaults={"validity_minutes": 10, "company_name": ""},
         sample_context={"company_name": "Société Exemple SAS", "code": "A7K2QZ"},
         preheader="Votre code confidentiel est valable {{ validity_minutes }} minutes.",
     )
