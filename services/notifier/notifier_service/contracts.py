@@ -45,6 +45,8 @@ identity.signup_verified             —       {signup_id, person_id, profile, c
 identity.account_activated           NO-7    {person_id, profile, email, first_name?,
                                              last_name?, mobile?, activated_at}
                                              -> contact recorded; « Votre compte est validé »
+                                             (profile ENTREPRISE: a company's administrator,
+                                             told that the account wizard comes next)
 identity.person_invited              —       {person_id, email, profile, first_name,
                                              last_name, invited_by?}
                                              -> contact recorded

@@ -328,12 +328,14 @@ def _learn(dispatcher: Dispatcher, envelope: Envelope, payload: dict[str, Any], 
 
 
 def account_activated(dispatcher: Dispatcher, envelope: Envelope) -> bool:
-    """NO-7, event identity.account_activated: the account can now log in. Contact recorded."""
+    """NO-7, event identity.account_activated: the account can now log in (a particulier's
+    activation, an invitation accepted, a company's sign-up verified). Contact recorded."""
     payload = _event(envelope, "identity.account_activated")
     _learn(dispatcher, envelope, payload, "email", "first_name", "last_name", "mobile")
     return dispatcher.send_email(envelope, "account_activated", payload["email"], {
         "full_name": full_name(payload.get("first_name"), payload.get("last_name")),
         "email": payload["email"],
+        "company": payload.get("profile") == "ENTREPRISE",
     })
 
 

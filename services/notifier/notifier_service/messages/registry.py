@@ -159,7 +159,8 @@ register(
     )
 )
 
-# NO-7 / ID-5, ID-10: the account (or the invited user's access) is active.
+# NO-7 / ID-4, ID-5, ID-10: the account (or the invited user's access) is active; a company's
+# administrator is told that the account wizard comes next (`company`).
 register(
     EmailNotification(
         name="account_activated",
@@ -167,7 +168,7 @@ register(
         subject="Votre compte est validé – Espace Personnel Consignations",
         html_template="account_activated.html",
         text_template="account_activated.txt",
-        defaults={"full_name": ""},
+        defaults={"full_name": "", "company": False},
         sample_context={"full_name": "Marie Dupont", "email": "marie.dupont@exemple.fr"},
         preheader="Vous pouvez maintenant vous connecter à votre espace personnel.",
     )
