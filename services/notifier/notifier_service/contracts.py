@@ -70,7 +70,9 @@ demandes.demande_state_changed       NO-9,   {demande_id, number, procedure_labe
                                              state: nothing
 documents.payment_proof_issued       NO-10   {demande_id, number, owner_person_id,
                                              document_id, issued_at}
-                                             -> « Justificatif de paiement disponible »
+                                             -> « Justificatif de paiement disponible »,
+                                             linking to the proof of that request
+                                             (/demandes/<demande_id>/justificatif)
 demandes.demande_reassigned          NO-12   {demande_id, number (null for a draft), procedure_label,
                                              owner_person_id (the new owner),
                                              previous_owner_person_id,

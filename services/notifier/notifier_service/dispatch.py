@@ -466,10 +466,13 @@ def demande_state_changed(dispatcher: Dispatcher, envelope: Envelope) -> bool:
 
 
 def payment_proof_issued(dispatcher: Dispatcher, envelope: Envelope) -> bool:
-    """NO-10, event documents.payment_proof_issued: « Justificatif de paiement disponible »."""
+    """NO-10, event documents.payment_proof_issued: « Justificatif de paiement disponible », whose
+    « Télécharger mon justificatif » leads to that request's proof in the portal."""
     key = "documents.payment_proof_issued"
     payload = _event(envelope, key)
-    return _email_request_owner(dispatcher, envelope, key, payload, "payment_proof_available", lambda contact: {})
+    return _email_request_owner(dispatcher, envelope, key, payload, "payment_proof_available", lambda contact: {
+        "demande_id": quote(str(payload["demande_id"]), safe=""),
+    })
 
 
 def demande_reassigned(dispatcher: Dispatcher, envelope: Envelope) -> bool:

@@ -474,3 +474,36 @@ def test_pages_of_requests_need_only_the_session_and_the_demandes_service(signed
     _checked(signed_in.get("/demandes/d-2"))
     asked = {service for service, _, _ in services.calls}
     assert asked <= {"identity", "demandes"}, sorted(services.calls)
+
+
+# --- « Télécharger mon justificatif » of the NO-10 e-mail (issue 19) ----------------------------
+
+def test_the_proof_link_of_the_email_streams_that_requests_proof(signed_in, services):
+    from .test_documents_api import FakeDocuments
+
+    documents = signed_in.application.extensions["documents_client"] = FakeDocuments()
+    services.answers["proof_download"] = {"document": {"id": "proof-1", "kind": "PAYMENT_PROOF"},
+                                          "grant": "grant-demandes-d-2-read-proof-1"}
+    reply = signed_in.get("/demandes/d-2/justificatif")
+    assert reply.status_code == 200 and reply.data == b"%PDF-1.7 bytes"
+    assert reply.headers["Content-Type"] == "application/pdf"
+    assert [(m, a) for _, m, a in services.calls if m != "resolve_session"] == [("proof_download", (PERSON, "d-2"))]
+    assert documents.downloads == [("proof-1", PERSON, "grant-demandes-d-2-read-proof-1")]
+
+
+def test_the_proof_link_without_a_session_logs_in_then_comes_back(client, services):
+    reply = client.get("/demandes/d-2/justificatif")
+    assert reply.status_code == 302
+    assert reply.location == "/connexion?suite=/demandes/d-2/justificatif"
+    assert [m for _, m, _ in services.calls] == []
+
+
+def test_a_refused_proof_link_is_a_page_of_the_portal(signed_in, services):
+    services.answers["proof_download"] = Conflict("Le justificatif de paiement est disponible une fois la demande validée.")
+    reply = signed_in.get("/demandes/d-2/justificatif")
+    assert reply.status_code == 409 and reply.mimetype == "text/html"
+    assert "Le justificatif de paiement est disponible une fois la demande validée." in reply.get_data(as_text=True)
+    signed_in.application.extensions["rpc"].answers["resolve_session"] = {
+        "session_id": "s-1", "person": STAFF, "csrf_hash": "x"}
+    reply = signed_in.get("/demandes/d-2/justificatif")
+    assert reply.status_code == 403 and "service de gestion" in reply.get_data(as_text=True)

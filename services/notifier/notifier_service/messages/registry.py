@@ -193,7 +193,8 @@ register(
 
 # --- requests, documents, messages, users (SPEC DM-5, DM-8, BO-2, DO-8, AC-6, MS-3) -----------
 # NO-8 to NO-14. The recipient is looked up from the event's person id (contacts.py); links all
-# lead into the portal, « Mon suivi » being /suivi and « Mes utilisateurs » /utilisateurs.
+# lead into the portal, « Mon suivi » being /suivi, « Mes utilisateurs » /utilisateurs and a
+# request's payment proof /demandes/<id>/justificatif.
 
 _REQUEST_SAMPLE = {
     "full_name": "Marie Dupont",
@@ -239,7 +240,9 @@ register(
     )
 )
 
-# NO-10 / BO-2, DO-8: validated, the electronically signed payment proof can be downloaded.
+# NO-10 / BO-2, DO-8: validated, the electronically signed payment proof can be downloaded:
+# « Télécharger mon justificatif » leads to that request's proof (/demandes/<id>/justificatif,
+# through the login page when needed). « Justificatif de paiement », as the seeds and the PDF say.
 register(
     EmailNotification(
         name="payment_proof_available",
@@ -248,8 +251,9 @@ register(
         html_template="payment_proof_available.html",
         text_template="payment_proof_available.txt",
         defaults={"full_name": ""},
-        sample_context={"full_name": "Marie Dupont", "number": "102611000001029"},
-        preheader="Le justificatif de paiement de votre demande n° {{ number }} est disponible dans « Mon suivi ».",
+        sample_context={"full_name": "Marie Dupont", "number": "102611000001029",
+                        "demande_id": "5b8f3c1e-2d4a-4f6b-9c7d-0e1f2a3b4c5d"},
+        preheader="Le justificatif de paiement de votre demande n° {{ number }} est disponible.",
     )
 )
 
