@@ -507,3 +507,23 @@ def test_a_refused_proof_link_is_a_page_of_the_portal(signed_in, services):
         "session_id": "s-1", "person": STAFF, "csrf_hash": "x"}
     reply = signed_in.get("/demandes/d-2/justificatif")
     assert reply.status_code == 403 and "service de gestion" in reply.get_data(as_text=True)
+
+
+# --- phone numbers shown as people write them (issue 19) ----------------------------------------
+
+def test_phone_numbers_are_shown_in_the_french_format_they_were_typed_in(signed_in, services):
+    """Typed « 01 42 33 44 55 », stored +33142334455 (E.164): the forms show them back in the
+    national format, and post that (the services read it as before)."""
+    services.answers["my_profile"] = {**ME, "landline": "+33142334455", "mobile": "+33612345678"}
+    html = _checked(signed_in.get("/mon-compte"))
+    assert 'value="01 42 33 44 55"' in html and 'value="06 12 34 56 78"' in html
+    assert "+33142334455" not in html and "+33612345678" not in html
+    services.answers["fiche"] = {**services.answers["fiche"], "phone": "+33142334455"}
+    assert 'value="01 42 33 44 55"' in _checked(signed_in.get("/fiche-client"))
+    services.answers["list_members"] = [ME, {**MEMBERS[1], "landline": "+33142334455"}]  # a colleague's form
+    html = _checked(signed_in.get("/utilisateurs"))
+    assert 'value="01 42 33 44 55"' in html and 'value="06 12 34 56 78"' in html
+    assert "+33142334455" not in html and "+33612345678" not in html
+    services.answers["wizard_state"] = {**WIZARD, "wizard_step": 2}
+    html = _checked(signed_in.get("/creation-compte/informations"))
+    assert 'value="06 12 34 56 78"' in html and "+33612345678" not in html
