@@ -49,8 +49,8 @@ RPC (`documents.<method>`, metadata only — file bytes never travel on RabbitMQ
   demandes service does not wait for it: it writes the command `documents.render_summary`
   {snapshot, person} with each transmitted version, consumed here the same way.
 - `issue_payment_proof(snapshot, person)` → `Document` (DO-8): the PAdES-signed « Justificatif
-  de déconsignation » (sens D) or « Justificatif de paiement » (sens C) of a VALIDATED request,
-  issued once per request (a second call returns the first proof).
+  de paiement » (the seeds' name, both sens) of a VALIDATED request, issued once per request (a
+  second call returns the first proof).
 
 `render_summary` and `issue_payment_proof` are called by the demandes service (the owner of
 the request), which has already applied its own rule to `person`: the documents service records
@@ -69,12 +69,14 @@ Snapshot of a request (demandes → documents, for render_summary and issue_paym
       "demande_id": "uuid",                 # the owner id of the generated documents
       "number": "102611000000042",          # DM-5 (null for a draft)
       "version": 7,                          # bumps on every change of the request: the cache key
-      "procedure_code": "SAISIE_IMMO_D",
+      "procedure_code": "SAISIE_IMMO_D",         # never printed: people read the label
       "procedure_label": "Déconsigner / récupérer des fonds dans le cadre d'une saisie immobilière",
       "sens": "D",                           # "C" consignation, "D" déconsignation
       "state": "SUBMITTED", "state_label": "Envoyé",
       "dates": {"created_at": ISO-8601, "submitted_at": ..., "validated_at": ..., "rejected_at": ...},
-      "owner": {"person_id": "uuid", "name": "Élodie Dupont", "email": "...", "company_name": "ACME SAS" | null},
+      "owner": {"person_id": "uuid", "name": "Élodie Dupont", "email": "...",
+                "company_name": "ACME SAS" | null},  # a company account's structure (null for a
+                                                     # particulier): the proof's « Bénéficiaire »
       "fields": [{"label": "IBAN", "value": "FR76 3000 ...", "kind": "iban"},
                  {"label": "Titulaire du compte", "value": "ACME SAS", "kind": "text"}, ...],
       "documents": [{"label": "RIB", "file_name": "rib.pdf", "review_status": "conforme"}],
@@ -83,6 +85,7 @@ Snapshot of a request (demandes → documents, for render_summary and issue_paym
 
 Field values of kind "iban" (and any field labelled IBAN) are masked except their last 4
 characters before rendering; the unmasked value is never stored by the documents service.
+A value that is empty (a field, the owner's name or e-mail) gets no line in the PDFs.
 Values are plain text (HTML is escaped). The snapshot is not stored, only its SHA-256.
 
 Internal HTTP API (the bytes; the documents service's own port, DOCUMENTS_HTTP_ADDRESS)

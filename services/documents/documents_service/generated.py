@@ -89,7 +89,7 @@ def render_summary(ctx: DocumentsContext, snapshot, person) -> dict:
     def describe(stored):
         return _generated_document(
             ctx, stored, snapshot=snapshot, kind="SUMMARY", key=key, person=person,
-            file_name=f"recapitulatif-demande-{_slug(snapshot.get('number'))}-v{snapshot['version']}.pdf")
+            file_name=f"recapitulatif-demande-{_slug(snapshot.get('number'))}.pdf")
 
     document, created = _generate(ctx, key, make, describe)
     if created:
@@ -116,7 +116,6 @@ def issue_payment_proof(ctx: DocumentsContext, snapshot, person) -> dict:
     if snapshot.get("state") != "VALIDATED":
         raise Conflict("La demande n'est pas validée : le justificatif ne peut pas être émis.")
     key = f"payment_proof:{snapshot['demande_id']}"
-    title = "deconsignation" if snapshot["sens"] == "D" else "paiement"
 
     def make(out_path):
         ctx.workers.run("render_payment_proof", proof_view(snapshot, ctx.clock.now(), ctx.signer), out_path,
@@ -125,7 +124,7 @@ def issue_payment_proof(ctx: DocumentsContext, snapshot, person) -> dict:
     def describe(stored):
         return _generated_document(
             ctx, stored, snapshot=snapshot, kind="PAYMENT_PROOF", key=key, person=person,
-            file_name=f"justificatif-de-{title}-{_slug(snapshot.get('number'))}.pdf")
+            file_name=f"justificatif-de-paiement-{_slug(snapshot.get('number'))}.pdf")
 
     document, created = _generate(ctx, key, make, describe)
     if created:

@@ -1,4 +1,5 @@
-"""Request plumbing: correlation id, JSON errors (SPEC GW-3), security headers (NF-1)."""
+"""Request plumbing: correlation id, errors (SPEC GW-3: JSON for the API, the portal's own pages
+for page addresses), security headers (NF-1)."""
 from __future__ import annotations
 
 import logging
@@ -25,6 +26,29 @@ HTTP_MESSAGES = {
     429: "Trop de requêtes. Veuillez réessayer plus tard.",
 }
 UNEXPECTED = "Une erreur inattendue est survenue. Veuillez réessayer plus tard."
+
+
+JSON_PREFIXES = ("/api/", "/health/")  # and /api, /health, /metrics themselves
+
+
+def answers_json(path: str) -> bool:
+    """Whether an error at `path` is GW-3 JSON (the API, health, metrics) or a page of the portal
+    (every other address: a person's browser asked for a page)."""
+    return path in ("/api", "/health", "/metrics") or path.startswith(JSON_PREFIXES)
+
+
+def error_answer(status: int, code: str, message: str, fields: dict | None = None,
+                 retry_after: int | None = None):
+    """GW-3 JSON for the API, the portal's error page (header, footer, French text) elsewhere;
+    should that page fail to render, the JSON answer still goes out."""
+    if not answers_json(request.path):
+        try:
+            from .pages.common import error_page
+
+            return error_page(status, summarised(status, message, fields))
+        except Exception:
+            log.exception("the error page of %s could not be rendered", request.path)
+    return error_response(status, code, message, fields, retry_after)
 
 
 def error_response(status: int, code: str, message: str, fields: dict | None = None,
@@ -163,7 +187,7 @@ def install(app: Flask) -> None:
     def _refuse_unstorable_characters():
         # In the path (%00): no such resource; in the query string: a 422 (JSON bodies: json_body).
         if UNSTORABLE.search(request.path):
-            return error_response(404, "not_found", HTTP_MESSAGES[404])
+            return error_answer(404, "not_found", HTTP_MESSAGES[404])
         for key, value in request.args.items(multi=True):
             if UNSTORABLE.search(key) or UNSTORABLE.search(value):
                 field = "query" if UNSTORABLE.search(key) else key
@@ -190,8 +214,17 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError):
+        # The pages' own views answer their refusals themselves (pages/common.py); this is for
+        # the API, and for a refusal met before a page's view (a query string refused...).
         if exc.status >= 500:
             log.warning("answered %s: %s", exc.status, exc.message)
+        if not answers_json(request.path):
+            try:
+                from .pages.common import page_for_domain_error
+
+                return page_for_domain_error(exc)
+            except Exception:
+                log.exception("the error page of %s could not be rendered", request.path)
         return error_response(exc.status, exc.code, exc.message, exc.fields,
                               getattr(exc, "retry_after", None))
 
@@ -200,11 +233,11 @@ def install(app: Flask) -> None:
         status = exc.code or 500
         if status == 413:
             _drain_refused_body()
-        return error_response(status, exc.name.lower().replace(" ", "_"),
-                              HTTP_MESSAGES.get(status, UNEXPECTED))
+        return error_answer(status, exc.name.lower().replace(" ", "_"),
+                            HTTP_MESSAGES.get(status, UNEXPECTED))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         # Never a stack trace for the person: it goes to the log with the correlation id.
         log.exception("unexpected error on %s %s", request.method, request.path)
-        return error_response(500, "internal_error", UNEXPECTED)
+        return error_answer(500, "internal_error", UNEXPECTED)

@@ -2,8 +2,9 @@
 
 Pure use cases over a SQLAlchemy session and an outbox writer: no nameko, no Flask. The browser
 holds an opaque sign-up token (only its SHA-256 is stored); codes go to the notifier as private
-commands in the same transaction as the code they carry (EV-4), and `signup_verified` is
-recorded in the same transaction that marks the sign-up verified (EV-3).
+commands in the same transaction as the code they carry (EV-4), and `signup_verified` and
+`account_activated` (the administrator can log in: NO-7) are recorded in the same transaction
+that marks the sign-up verified (EV-3).
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from consignations_shared.clock import as_utc
 from consignations_shared.contracts.payloads.identity import (
-    SendSignupAlreadyRegistered, SendSignupEmailCode, SendSignupSmsCode, SignupVerified,
+    AccountActivated, SendSignupAlreadyRegistered, SendSignupEmailCode, SendSignupSmsCode, SignupVerified,
 )
 from consignations_shared.errors import Conflict, Gone, ValidationFailed
 
@@ -265,6 +266,15 @@ def verify_email_code(ctx: IdentityContext, token: str, code: Any) -> dict[str, 
         signup_id=signup.id, person_id=person.id, profile=signup.profile,
         company_name=signup.company_name, email=signup.email, mobile=signup.mobile,
         verified_at=now.isoformat(),
+    ))
+    # The administrator can log in from now on: the same announcement as every other account
+    # that becomes usable (a particulier's activation, an invitation accepted), which the
+    # notifier turns into « Votre compte est validé » (NO-7). Its profile is the sign-up's kind,
+    # as in signup_verified: the accounts service opens the company's account from that event,
+    # and has nothing to do with this one.
+    ctx.outbox.publish(ctx.session, AccountActivated(
+        person_id=person.id, profile=signup.profile, email=signup.email, mobile=signup.mobile,
+        activated_at=now.isoformat(),
     ))
     try:
         ctx.session.commit()

@@ -45,6 +45,8 @@ identity.signup_verified             —       {signup_id, person_id, profile, c
 identity.account_activated           NO-7    {person_id, profile, email, first_name?,
                                              last_name?, mobile?, activated_at}
                                              -> contact recorded; « Votre compte est validé »
+                                             (profile ENTREPRISE: a company's administrator,
+                                             told that the account wizard comes next)
 identity.person_invited              —       {person_id, email, profile, first_name,
                                              last_name, invited_by?}
                                              -> contact recorded
@@ -68,7 +70,9 @@ demandes.demande_state_changed       NO-9,   {demande_id, number, procedure_labe
                                              state: nothing
 documents.payment_proof_issued       NO-10   {demande_id, number, owner_person_id,
                                              document_id, issued_at}
-                                             -> « Justificatif de paiement disponible »
+                                             -> « Justificatif de paiement disponible »,
+                                             linking to the proof of that request
+                                             (/demandes/<demande_id>/justificatif)
 demandes.demande_reassigned          NO-12   {demande_id, number (null for a draft), procedure_label,
                                              owner_person_id (the new owner),
                                              previous_owner_person_id,

@@ -328,12 +328,14 @@ def _learn(dispatcher: Dispatcher, envelope: Envelope, payload: dict[str, Any], 
 
 
 def account_activated(dispatcher: Dispatcher, envelope: Envelope) -> bool:
-    """NO-7, event identity.account_activated: the account can now log in. Contact recorded."""
+    """NO-7, event identity.account_activated: the account can now log in (a particulier's
+    activation, an invitation accepted, a company's sign-up verified). Contact recorded."""
     payload = _event(envelope, "identity.account_activated")
     _learn(dispatcher, envelope, payload, "email", "first_name", "last_name", "mobile")
     return dispatcher.send_email(envelope, "account_activated", payload["email"], {
         "full_name": full_name(payload.get("first_name"), payload.get("last_name")),
         "email": payload["email"],
+        "company": payload.get("profile") == "ENTREPRISE",
     })
 
 
@@ -464,10 +466,13 @@ def demande_state_changed(dispatcher: Dispatcher, envelope: Envelope) -> bool:
 
 
 def payment_proof_issued(dispatcher: Dispatcher, envelope: Envelope) -> bool:
-    """NO-10, event documents.payment_proof_issued: « Justificatif de paiement disponible »."""
+    """NO-10, event documents.payment_proof_issued: « Justificatif de paiement disponible », whose
+    « Télécharger mon justificatif » leads to that request's proof in the portal."""
     key = "documents.payment_proof_issued"
     payload = _event(envelope, key)
-    return _email_request_owner(dispatcher, envelope, key, payload, "payment_proof_available", lambda contact: {})
+    return _email_request_owner(dispatcher, envelope, key, payload, "payment_proof_available", lambda contact: {
+        "demande_id": quote(str(payload["demande_id"]), safe=""),
+    })
 
 
 def demande_reassigned(dispatcher: Dispatcher, envelope: Envelope) -> bool:

@@ -66,3 +66,28 @@ def test_directories_give_each_accounts_people_and_ignore_unknown_ids(session):
     assert person["person_id"] == "p-1" and person["profile"] == "ADMINISTRATEUR" and "email" not in person
     assert person["display_name"] == "Administrateur du compte"  # no name before the wizard's 2nd step
     assert directories(session, "not a list") == {} and directories(session, []) == {}
+
+
+@pytest.mark.parametrize("activated_first", [False, True])
+def test_a_company_administrators_account_activated_opens_nothing(session, activated_first):
+    """identity publishes account_activated (profile ENTREPRISE) with signup_verified, for the
+    notifier's NO-7 (issue 19): whichever arrives first, one draft account, its administrator
+    active, and no event of accounts' own."""
+    from consignations_shared.outbox import OutboxWriter
+    from consignations_shared.testing import outbox_bodies
+    from accounts_service.opening import on_account_activated
+
+    clock = FrozenClock()
+    activated = new_envelope("account_activated", {
+        "person_id": "p-1", "profile": "ENTREPRISE", "email": "direction@acme.example.com",
+        "mobile": "+33612345678", "activated_at": "2026-01-15T09:00:00+00:00"}, source="identity")
+    outbox = OutboxWriter("accounts", clock=clock)
+    if activated_first:
+        on_account_activated(session, activated, clock, outbox)
+    open_draft_account(session, verified(), clock)
+    if not activated_first:
+        on_account_activated(session, activated, clock, outbox)
+    assert count(session, ClientAccount) == 1 and count(session, AccountMember) == 1
+    assert account_of_person(session, "p-1")["status"] == "draft"
+    assert session.get(AccountMember, "p-1").status == "active"
+    assert outbox_bodies(session, "accounts.person_activated") == []

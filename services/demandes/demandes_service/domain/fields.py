@@ -33,7 +33,7 @@ BIC_INVALID = "Le BIC saisi n'est pas valide : il comporte 8 ou 11 caractères (
 DATE_INVALID = "Date invalide (format attendu : JJ/MM/AAAA)."
 DATE_IN_FUTURE = "La date ne peut pas être postérieure à aujourd'hui."
 AMOUNT_INVALID = "Le montant doit être un nombre en euros (ex : 1 500,00)."
-AMOUNT_NOT_POSITIVE = "Le montant doit être supérieur à 0 €."
+AMOUNT_NOT_POSITIVE = "Le montant doit être supérieur à 0\u00a0€."
 AMOUNT_DECIMALS = "Le montant ne peut pas comporter plus de 2 décimales."
 BOOLEAN_INVALID = "Veuillez répondre par oui ou par non."
 COUNTRY_INVALID = "Ce pays n'existe pas."
@@ -120,13 +120,14 @@ def parse_amount(value: Any, *, maximum: Decimal = AMOUNT_MAX) -> Decimal:
 
 
 def format_euros(amount: Decimal) -> str:
-    """« 1 500,00 € » (narrow no-break space as thousands separator)."""
+    """« 1 500,00 € », never wrapped: a narrow no-break space between the thousands, a no-break
+    space before « € » (« € » alone on the next line of a board cell, issue 19)."""
     whole, cents = f"{amount:.2f}".split(".")
     groups = []
     while whole:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
-    return "\u202f".join(groups) + f",{cents} €"
+    return "\u202f".join(groups) + f",{cents}\u00a0€"
 
 
 def parse_date(value: Any) -> date:

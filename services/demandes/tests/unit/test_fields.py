@@ -83,7 +83,7 @@ def test_amount_good(value, clean):
 @pytest.mark.parametrize("value, message", [
     ("0", f.AMOUNT_NOT_POSITIVE), ("0,00", f.AMOUNT_NOT_POSITIVE), ("-5", f.AMOUNT_INVALID),
     ("12,345", f.AMOUNT_DECIMALS), ("abc", f.AMOUNT_INVALID), (12.5, f.AMOUNT_INVALID), ("1e3", f.AMOUNT_INVALID),
-    ("1000000000", "Le montant ne doit pas dépasser 999\u202f999\u202f999,99 €.")])
+    ("1000000000", "Le montant ne doit pas dépasser 999\u202f999\u202f999,99\u00a0€.")])
 def test_amount_bad(value, message):
     _, errors = check("JEUX_VIDEO_C", {"amount": value}, complete=False)
     assert errors == {"amount": message}
@@ -231,6 +231,7 @@ def test_an_amount_up_to_its_maximum_inclusive():
     with pytest.raises(f._Invalid):
         f.check_value(_field("amount"), "1000000000")
     assert f.check_value(_field("amount"), "1\u202f500,50 €") == Decimal("1500.50")
+    assert f.check_value(_field("amount"), f.format_euros(Decimal("1500.5"))) == Decimal("1500.50")  # as shown
     for value in (True, 1.5):
         with pytest.raises(f._Invalid):
             f.check_value(_field("amount"), value)
@@ -293,3 +294,14 @@ def test_values_as_json():
     assert f.to_json({"born": date(2003, 9, 14), "amount": Decimal("1500.5"), "name": "A", "empty": None,
                       "yes": True}) == {"born": "2003-09-14", "amount": "1500.50", "name": "A", "empty": None,
                                         "yes": True}
+
+
+@pytest.mark.parametrize("amount, shown", [
+    (Decimal("1500"), "1\u202f500,00\u00a0€"), (Decimal("0.5"), "0,50\u00a0€"),
+    (Decimal("1234567.89"), "1\u202f234\u202f567,89\u00a0€"), (Decimal("999"), "999,00\u00a0€"),
+])
+def test_an_amount_never_wraps(amount, shown):
+    """Issue 19: « 1 500,00 » on one line and « € » alone on the next; every space of an amount is
+    a no-break one (narrow between the thousands)."""
+    assert f.format_euros(amount) == shown
+    assert " " not in f.format_euros(amount)

@@ -29,7 +29,7 @@ def test_values_as_a_person_reads_them():
     assert p.display_value(ARS, "last_name", "") == "Non renseigné"
     assert p.display_value(JUD, "department", "57") == "Moselle (57)"
     assert p.display_value(JUD, "department", "99") == "99"
-    assert p.display_value(JUD, "amount", "1500") == f"1{NNBSP}500,00 €"
+    assert p.display_value(JUD, "amount", "1500") == f"1{NNBSP}500,00\u00a0€"
     assert p.display_value(SAISIE, "legal_form", "SAS") == "SAS - Société par actions simplifiée"
     assert p.display_value(SAISIE, "legal_form", "NOPE") == "NOPE"
 
@@ -47,7 +47,7 @@ def test_the_recap_lists_every_section_and_field_with_what_was_entered():
 
 def test_the_amount_column_and_the_snapshots_amount():
     assert p.amount_display(ARS, {}) == "Total" and p.amount_for_snapshot(ARS, {"amount": "3"}) == "TOTAL"
-    assert p.amount_display(JUD, {"amount": "1234.5"}) == f"1{NNBSP}234,50 €"
+    assert p.amount_display(JUD, {"amount": "1234.5"}) == f"1{NNBSP}234,50\u00a0€"
     assert p.amount_display(JUD, {"amount": ""}) == "Non renseigné" and p.amount_display(JUD, {}) == "Non renseigné"
     assert p.amount_for_snapshot(JUD, {"amount": "1234.5"}) == "1234.50"
     assert p.amount_for_snapshot(JUD, {"amount": ""}) is None and p.amount_for_snapshot(JUD, {}) is None

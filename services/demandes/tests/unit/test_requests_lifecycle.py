@@ -380,7 +380,7 @@ def test_board_columns_sort_filters_and_pages(ctx, documents, people, clock):
     drafts.create_draft(ctx, people["alice"], "SAISIE_IMMO_D")
     page = board.board(ctx, people["alice"], {"tab": "DRAFTS", "sort": "amount", "order": "asc", "per_page": "2",
                                                "procedure_code": "AM_EXPERTISE_JUD_C"})
-    assert [i["amount"] for i in page["items"]] == ["20,00 €", "300,00 €"]
+    assert [i["amount"] for i in page["items"]] == ["20,00\u00a0€", "300,00\u00a0€"]
     assert page["total"] == 3 and page["pages"] == 2 and page["date_label"] == "Date d'enregistrement"
     assert page["states"] == [{"code": "DRAFT", "label": "Demande enregistrée"}]
     item = page["items"][0]
@@ -389,7 +389,7 @@ def test_board_columns_sort_filters_and_pages(ctx, documents, people, clock):
     assert item["actions"] == ["detail", "resume", "duplicate", "delete", "reassign"]
     second = board.board(ctx, people["alice"], {"tab": "DRAFTS", "sort": "amount", "order": "asc",
                                                  "per_page": "2", "page": "2", "procedure_code": "AM_EXPERTISE_JUD_C"})
-    assert [i["amount"] for i in second["items"]] == ["1\u202f500,00 €"]
+    assert [i["amount"] for i in second["items"]] == ["1\u202f500,00\u00a0€"]
     newest_first = board.board(ctx, people["alice"], {"tab": "DRAFTS"})["items"]
     assert newest_first[0]["amount"] == "Total"
     drafts_tab = next(t for t in board.board(ctx, people["alice"], {})["tabs"] if t["code"] == "DRAFTS")
@@ -558,4 +558,4 @@ def test_every_procedure_can_be_filed_and_submitted(ctx, documents, people, code
     assert drafts.confirm_documents(ctx, person, draft["id"])["step"] == 3
     done = submission.submit(ctx, person, draft["id"])
     assert done["state"] == "SUBMITTED" and len(done["number"]) == 15
-    assert done["amount"] == ("1\u202f500,00 €" if procedure.has_amount else "Total")
+    assert done["amount"] == ("1\u202f500,00\u00a0€" if procedure.has_amount else "Total")

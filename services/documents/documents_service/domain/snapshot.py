@@ -1,6 +1,11 @@
 """From a request snapshot (contracts.py) to what the PDF templates show (DO-7, DO-8).
 
 Pure: checks the snapshot's shape, masks IBANs, formats dates, amounts and labels in French.
+What a person reads is all here, so the templates cannot print what they should not (issue 19):
+the procedure by its label, never its code; no line for a value nobody gave (no « Adresse
+électronique — »); no version number of the request (the cache key of the summaries, nothing a
+person knows of); the proof's « Bénéficiaire » is the structure for a company account, the
+person for a particulier.
 """
 from __future__ import annotations
 
@@ -22,9 +27,15 @@ DATE_LABELS = {
     "rejected_at": "Date de rejet",
     "updated_at": "Dernière modification",
 }
+# DM-6, for a snapshot that would come without its state's label: never the code itself.
+STATE_LABELS = {"DRAFT": "Demande enregistrée", "SUBMITTED": "Envoyé", "AWAITING_COMPLEMENT": "En attente complément",
+                "AWAITING_FUNDS": "En attente de fonds", "VALIDATED": "Demande validée",
+                "REJECTED": "Demande rejetée"}
+PROOF_TITLE = "Justificatif de paiement"  # the seeds' name of the document, for both sens (DO-8)
 REVIEW_LABELS = {"pending": "En cours d'examen", "conforme": "Conforme", "non_conforme": "Non conforme",
                  None: "—"}
 NARROW_SPACE = "\u202f"  # French thousands separator
+NO_BREAK_SPACE = "\u00a0"  # between an amount and « € »: never one without the other on a line
 MAX_FIELDS = 200
 MAX_TEXT = 2000
 _IBAN_LABEL = re.compile(r"\bIBAN\b", re.IGNORECASE)
@@ -108,7 +119,7 @@ def french_amount(value) -> str:
     while units:
         groups.insert(0, units[-3:])
         units = units[:-3]
-    return sign + NARROW_SPACE.join(groups) + f",{cents} €"
+    return sign + NARROW_SPACE.join(groups) + f",{cents}{NO_BREAK_SPACE}€"
 
 
 def _field(raw) -> dict:
@@ -126,7 +137,7 @@ def _field(raw) -> dict:
         shown = french_amount(value)
     else:
         shown = _text(value)
-    return {"label": label, "value": shown or "—", "section": _text(raw.get("section"), 120)}
+    return {"label": label, "value": shown, "section": _text(raw.get("section"), 120)}
 
 
 def iban_of(snapshot: dict) -> str | None:
@@ -136,23 +147,35 @@ def iban_of(snapshot: dict) -> str | None:
     return None
 
 
+def _rows(*pairs) -> list[dict]:
+    """Label/value lines of a table, without the lines whose value is empty."""
+    return [{"label": label, "value": value} for label, value in pairs if value]
+
+
+def _state_label(snapshot: dict) -> str:
+    given = _text(snapshot.get("state_label"), 100)
+    return given or STATE_LABELS.get(snapshot.get("state"), "")
+
+
 def summary_view(snapshot: dict, generated_at: datetime) -> dict:
-    """What the summary template shows. Nothing unmasked leaves this function."""
+    """What the summary template shows. Nothing unmasked leaves this function, nor the
+    procedure's code, nor the request's version."""
     dates = snapshot.get("dates") or {}
     owner = snapshot.get("owner") or {}
+    name, email = _text(owner.get("name"), 200), _text(owner.get("email"), 254)
+    company_name = _text(owner.get("company_name"), 200)
     return {
         "number": _text(snapshot.get("number"), 40) or "Non attribué (brouillon)",
-        "version": snapshot["version"],
-        "procedure_code": _text(snapshot.get("procedure_code"), 60),
         "procedure_label": _text(snapshot.get("procedure_label"), 300),
         "sens": snapshot["sens"],
         "sens_label": SENS_LABELS[snapshot["sens"]],
-        "state_label": _text(snapshot.get("state_label") or snapshot.get("state"), 100),
+        "state_label": _state_label(snapshot),
         "dates": [{"label": label, "value": french_datetime(dates[key])}
                   for key, label in DATE_LABELS.items() if dates.get(key)],
-        "owner": {"name": _text(owner.get("name"), 200), "email": _text(owner.get("email"), 254),
-                  "company_name": _text(owner.get("company_name"), 200)},
-        "fields": [_field(raw) for raw in snapshot.get("fields") or []],
+        "requester": _rows(("Structure", company_name), ("Nom", name), ("Adresse électronique", email)),
+        "company_name": company_name,
+        "owner_name": name,
+        "fields": [field for field in (_field(raw) for raw in snapshot.get("fields") or []) if field["value"]],
         "documents": [{
             "label": _text((d or {}).get("label"), 200),
             "file_name": _text((d or {}).get("file_name"), 160),
@@ -165,11 +188,23 @@ def summary_view(snapshot: dict, generated_at: datetime) -> dict:
 
 
 def proof_view(snapshot: dict, generated_at: datetime, signer: dict) -> dict:
+    """The summary's view, plus what the proof shows: its title, the validation date, the masked
+    IBAN, the signer, its reference, and its « Bénéficiaire » — the structure of a company
+    account (the snapshot's `company_name`, which only a company account has), with the person
+    who filed named apart; the person for a particulier."""
     view = summary_view(snapshot, generated_at)
-    view["title"] = ("Justificatif de déconsignation" if snapshot["sens"] == "D"
-                     else "Justificatif de paiement")
+    owner = snapshot.get("owner") or {}
+    view["title"] = PROOF_TITLE
     view["validated_at"] = french_datetime((snapshot.get("dates") or {}).get("validated_at"))
     view["iban"] = iban_of(snapshot)
     view["signer"] = signer
     view["reference"] = f"JUST-{view['number']}"
+    if view["company_name"]:
+        view["beneficiary"] = _rows(("Structure", view["company_name"]))
+        view["filed_by"] = view["owner_name"]
+    else:
+        view["beneficiary"] = _rows(("Nom", view["owner_name"]),
+                                    ("Adresse électronique", _text(owner.get("email"), 254)))
+        view["filed_by"] = ""
+    view["beneficiary"] += _rows(("Compte bancaire (IBAN)", view["iban"]))
     return view

@@ -33,14 +33,14 @@ def text_of(data: bytes) -> str:
 def test_masks_and_french_formats():
     assert mask_iban("FR76 3000 6000 0112 3456 7890 189") == "*** **** **** **** **** **** 0189"
     assert mask_iban("") == ""
-    assert french_amount("1234567.5") == "1\u202f234\u202f567,50 €"
+    assert french_amount("1234567.5") == "1\u202f234\u202f567,50\u00a0€"
     assert french_amount("TOTAL") == "Total" and french_amount(None) == "Non renseigné"
 
 
 def test_summary_is_a_french_a4_pdf_with_the_iban_masked(ctx, events):
     summary = generated.render_summary(ctx, samples.snapshot(demande_id="dem-of-alice"), ALICE)
     assert summary["kind"] == "SUMMARY" and summary["owner"] == {"service": "demandes", "id": "dem-of-alice"}
-    assert summary["file_name"] == "recapitulatif-demande-102611000000042-v1.pdf"
+    assert summary["file_name"] == "recapitulatif-demande-102611000000042.pdf"  # no version (issue 19)
     data = pdf_bytes(ctx, summary)
     reader = PdfReader(io.BytesIO(data))
     box = reader.pages[0].mediabox
@@ -53,6 +53,8 @@ def test_summary_is_a_french_a4_pdf_with_the_iban_masked(ctx, events):
         assert expected in text, expected
     assert "3000 6000" not in text and "FR76" not in text
     assert reader.metadata.title == "Récapitulatif de la demande n° 102611000000042"
+    # Issue 19: the procedure by its label only, no request version.
+    assert "SAISIE_IMMO_D" not in text and "Code de la procédure" not in text and "version" not in text
     [event] = events("summary_generated")
     assert event["document_id"] == summary["id"] and event["version"] == 1
     [state] = event["documents"]
@@ -96,12 +98,17 @@ def proof(ctx):
 def test_the_proof_is_issued_once_and_says_what_it_is(ctx, events, proof):
     document, data = proof
     assert document["kind"] == "PAYMENT_PROOF"
-    assert document["file_name"] == "justificatif-de-deconsignation-102611000000042.pdf"
+    assert document["file_name"] == "justificatif-de-paiement-102611000000042.pdf"
     again = generated.issue_payment_proof(ctx, samples.snapshot(demande_id="dem-of-alice", state="VALIDATED",
                                                                 version=9), ALICE)
     assert again["id"] == document["id"]
     text = text_of(data)
-    assert "Justificatif de déconsignation" in text and "validée le 23/11/2026 à 09h30" in text
+    assert "Justificatif de paiement" in text and "validée le 23/11/2026 à 09h30" in text
+    assert "Justificatif de déconsignation" not in text  # the e-mail's words (NO-10), the seeds' name
+    # A company account's proof: the structure is the « Bénéficiaire », the employee filed it.
+    assert "Bénéficiaire Structure ACME SAS Compte bancaire (IBAN)" in text
+    assert "Demande déposée par Élodie Dupont" in text and "elodie.dupont@acme.example.com" not in text
+    assert "SAISIE_IMMO_D" not in text
     assert "L'intégralité des fonds consignés (solde tout compte) est versée" in text
     assert len(PdfReader(io.BytesIO(data)).pages) == 1
     assert "0189" in text and "3000 6000" not in text
@@ -168,3 +175,16 @@ def test_one_modified_byte_breaks_the_signature(ctx, proof, tmp_path):
     report = pdfsig(tampered, tmp_path)
     assert "Signature is Valid." not in report
     assert "Digest Mismatch" in report or "Signature is Invalid" in report, report
+
+
+def test_empty_values_have_no_line_in_the_pdfs(ctx):
+    """Issue 19: « Adresse électronique — » for an owner without an address; a particulier's proof
+    names the person as « Bénéficiaire »."""
+    snapshot = samples.snapshot(demande_id="dem-of-alice", state="VALIDATED",
+                                owner={"person_id": "p", "name": "Éloïse Martin", "email": None, "company_name": None})
+    summary = text_of(pdf_bytes(ctx, generated.render_summary(ctx, snapshot, ALICE)))
+    proof = text_of(pdf_bytes(ctx, generated.issue_payment_proof(ctx, snapshot, ALICE)))
+    for text in (summary, proof):
+        assert "Adresse électronique" not in text and "—" not in text
+    assert "Demandeur Nom Éloïse Martin Informations saisies" in summary
+    assert "Bénéficiaire Nom Éloïse Martin Compte bancaire (IBAN)" in proof and "déposée par" not in proof

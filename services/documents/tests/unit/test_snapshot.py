@@ -19,6 +19,7 @@ from documents_service.domain.snapshot import (
 )
 
 NNBSP = "\u202f"
+NBSP = "\u00a0"
 GENERATED = datetime(2026, 3, 2, 9, 5, tzinfo=timezone.utc)  # 10h05 in Paris (winter)
 SNAPSHOT = {
     "demande_id": "d-1", "version": 3, "sens": "D", "number": "102603000000017", "procedure_code": "ARS_D",
@@ -46,23 +47,24 @@ SNAPSHOT = {
 
 def test_the_summary_shows_everything_in_french_and_nothing_unmasked():
     assert summary_view(SNAPSHOT, GENERATED) == {
-        "number": "102603000000017", "version": 3, "procedure_code": "ARS_D",
+        "number": "102603000000017",
         "procedure_label": "Allocation de rentrée scolaire", "sens": "D", "sens_label": "Déconsignation",
         "state_label": "Validée",
         "dates": [{"label": "Date d'enregistrement", "value": "27/02/2026 à 09h00"},
                   {"label": "Date de soumission", "value": "02/07/2026 à 00h30"},
                   {"label": "Date de validation", "value": "02/07/2026 à 12h00"}],
-        "owner": {"name": "Éloïse Dupont", "email": "eloise@example.com", "company_name": ""},
+        "requester": [{"label": "Nom", "value": "Éloïse Dupont"},
+                      {"label": "Adresse électronique", "value": "eloise@example.com"}],
+        "company_name": "", "owner_name": "Éloïse Dupont",
         "fields": [
             {"label": "IBAN", "value": "*** **** **** **** **** **** 0189", "section": "Banque"},
             {"label": "Résident fiscal", "value": "Oui", "section": ""},
             {"label": "Mineur", "value": "Non", "section": ""},
             {"label": "Date de naissance", "value": "14/09/2003", "section": ""},
-            {"label": "Montant", "value": f"1{NNBSP}234{NNBSP}567,50 €", "section": ""},
+            {"label": "Montant", "value": f"1{NNBSP}234{NNBSP}567,50{NBSP}€", "section": ""},
             {"label": "Nom", "value": "Dupont", "section": ""},
-            {"label": "Complément", "value": "—", "section": ""},
             {"label": "", "value": "valeur seule", "section": ""},
-        ],
+        ],  # « Complément », given no value, has no line
         "documents": [
             {"label": "RIB", "file_name": "rib.pdf", "review_status": "conforme", "review_label": "Conforme"},
             {"label": "Pièce", "file_name": "id.pdf", "review_status": "pending", "review_label": "En cours d'examen"},
@@ -70,7 +72,7 @@ def test_the_summary_shows_everything_in_french_and_nothing_unmasked():
             {"label": "Étrange", "file_name": "y.pdf", "review_status": "bizarre", "review_label": "bizarre"},
             {"label": "", "file_name": "", "review_status": None, "review_label": "—"},
         ],
-        "amount": "-42,00 €",
+        "amount": f"-42,00{NBSP}€",
         "generated_at": "02/03/2026 à 10h05",
     }
 
@@ -79,9 +81,10 @@ def test_a_draft_has_no_number_and_the_state_code_stands_in_for_its_label():
     draft = {"demande_id": "d", "version": 0, "sens": "C", "state": "DRAFT"}
     view = summary_view(draft, GENERATED)
     assert view["number"] == "Non attribué (brouillon)" and view["sens_label"] == "Consignation"
-    assert view["state_label"] == "DRAFT" and view["dates"] == [] and view["fields"] == []
-    assert view["owner"] == {"name": "", "email": "", "company_name": ""}
-    assert view["amount"] == "Non renseigné" and view["procedure_code"] == ""
+    assert view["state_label"] == "Demande enregistrée" and view["dates"] == [] and view["fields"] == []
+    assert view["requester"] == [] and view["company_name"] == "" and view["owner_name"] == ""
+    assert view["amount"] == "Non renseigné" and view["procedure_label"] == ""
+    assert summary_view({**draft, "state": "SOMETHING_NEW"}, GENERATED)["state_label"] == ""  # never a code
 
 
 def test_long_texts_are_cut():
@@ -91,9 +94,9 @@ def test_long_texts_are_cut():
                          "fields": [{"label": "l" * 250, "value": "v" * 2500, "section": "s" * 130}],
                          "documents": [{"label": "d" * 250, "file_name": "f" * 200, "review_status": "r" * 50}]},
                         GENERATED)
-    assert (len(view["number"]), len(view["procedure_label"]), len(view["procedure_code"]),
-            len(view["state_label"])) == (40, 300, 60, 100)
-    assert view["owner"] == {"name": "n" * 200, "email": "e" * 254, "company_name": "c" * 200}
+    assert (len(view["number"]), len(view["procedure_label"]), len(view["state_label"])) == (40, 300, 100)
+    assert view["requester"] == [{"label": "Structure", "value": "c" * 200}, {"label": "Nom", "value": "n" * 200},
+                                 {"label": "Adresse électronique", "value": "e" * 254}]
     assert view["fields"] == [{"label": "l" * 200, "value": "v" * 2000, "section": "s" * 120}]
     assert view["documents"][0]["label"] == "d" * 200 and view["documents"][0]["file_name"] == "f" * 160
     assert view["documents"][0]["review_label"] == "r" * 40
@@ -118,13 +121,53 @@ def test_a_field_of_an_unknown_date_or_amount_shows_what_was_given():
 def test_the_proof_adds_its_title_validation_date_masked_iban_signer_and_reference():
     signer = {"name": "Caisse des Dépôts"}
     proof = proof_view(SNAPSHOT, GENERATED, signer)
-    assert proof["title"] == "Justificatif de déconsignation"
+    assert proof["title"] == "Justificatif de paiement"  # the seeds' name, as the NO-10 e-mail says
     assert proof["validated_at"] == "02/07/2026 à 12h00"
     assert proof["iban"] == "*** **** **** **** **** **** 0189"
     assert proof["signer"] is signer and proof["reference"] == "JUST-102603000000017"
     assert proof["fields"] == summary_view(SNAPSHOT, GENERATED)["fields"]
     consignation = proof_view({**SNAPSHOT, "sens": "C", "dates": None}, GENERATED, signer)
     assert consignation["title"] == "Justificatif de paiement" and consignation["validated_at"] == ""
+
+
+def test_the_beneficiary_of_a_particuliers_proof_is_the_person():
+    proof = proof_view(SNAPSHOT, GENERATED, {})
+    assert proof["beneficiary"] == [{"label": "Nom", "value": "Éloïse Dupont"},
+                                    {"label": "Adresse électronique", "value": "eloise@example.com"},
+                                    {"label": "Compte bancaire (IBAN)", "value": "*** **** **** **** **** **** 0189"}]
+    assert proof["filed_by"] == ""
+
+
+def test_the_beneficiary_of_a_company_accounts_proof_is_the_structure():
+    """Issue 19: the proof named the employee who filed as « Bénéficiaire »."""
+    company = {**SNAPSHOT, "owner": {"name": "Élodie Dupont", "email": "elodie@acme.example.com",
+                                     "company_name": "ACME SAS"}}
+    proof = proof_view(company, GENERATED, {})
+    assert proof["beneficiary"] == [{"label": "Structure", "value": "ACME SAS"},
+                                    {"label": "Compte bancaire (IBAN)", "value": "*** **** **** **** **** **** 0189"}]
+    assert proof["filed_by"] == "Élodie Dupont"  # named apart, without the address
+
+
+def test_empty_values_get_no_line():
+    """Issue 19: « Adresse électronique — » was printed for an owner without an address."""
+    bare = {**SNAPSHOT, "owner": {"name": "Éloïse Dupont", "email": None, "company_name": None},
+            "fields": [{"label": "Complément", "value": ""}, {"label": "Ville", "value": None},
+                       {"label": "Mineur", "value": False}, {"label": "IBAN", "value": "", "kind": "iban"}]}
+    view = summary_view(bare, GENERATED)
+    assert view["requester"] == [{"label": "Nom", "value": "Éloïse Dupont"}]
+    assert view["fields"] == [{"label": "Mineur", "value": "Non", "section": ""}]
+    proof = proof_view(bare, GENERATED, {})
+    assert proof["beneficiary"] == [{"label": "Nom", "value": "Éloïse Dupont"}]
+    nobody = proof_view({**bare, "owner": None}, GENERATED, {})
+    assert nobody["beneficiary"] == [] and summary_view({**bare, "owner": None}, GENERATED)["requester"] == []
+
+
+def test_nothing_shown_carries_the_procedure_code_nor_the_version():
+    """Issue 19: the summary printed « Code de la procédure SAISIE_IMMO_D » and « version 7 de la
+    demande »; the views no longer carry either, so no template can print them."""
+    snapshot = {**SNAPSHOT, "procedure_code": "SAISIE_IMMO_D", "version": 987654}
+    shown = repr(summary_view(snapshot, GENERATED)) + repr(proof_view(snapshot, GENERATED, {}))
+    assert "SAISIE_IMMO_D" not in shown and "987654" not in shown and "version" not in shown
 
 
 @pytest.mark.parametrize("raw, shown", [
@@ -138,11 +181,14 @@ def test_mask_iban_keeps_the_last_four(raw, shown):
 
 
 @pytest.mark.parametrize("raw, shown", [
-    (0, "0,00 €"), ("0.015", "0,02 €"), ("0.025", "0,02 €"), ("999", "999,00 €"), ("1000", f"1{NNBSP}000,00 €"),
-    ("-1234.5", f"-1{NNBSP}234,50 €"), ("123456789.99", f"123{NNBSP}456{NNBSP}789,99 €"),
+    (0, f"0,00{NBSP}€"), ("0.015", f"0,02{NBSP}€"), ("0.025", f"0,02{NBSP}€"), ("999", f"999,00{NBSP}€"),
+    ("1000", f"1{NNBSP}000,00{NBSP}€"), ("-1234.5", f"-1{NNBSP}234,50{NBSP}€"),
+    ("123456789.99", f"123{NNBSP}456{NNBSP}789,99{NBSP}€"),
     (None, "Non renseigné"), ("", "Non renseigné"), ("total", "Total"), ("n/a", "n/a"), ("x" * 50, "x" * 40),
 ])
 def test_french_amounts(raw, shown):
+    """The thousands are grouped by narrow no-break spaces and « € » follows a no-break space:
+    an amount never wraps (issue 19)."""
     assert french_amount(raw) == shown
 
 

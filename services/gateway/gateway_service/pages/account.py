@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import abort, redirect, url_for
 
 from ..auth import current_person
+from ..display import french_phone
 from ..rpc_calls import accounts, demandes, documents as documents_rpc
 from . import bp
 from .common import render, signed_in
@@ -38,6 +39,12 @@ def date_fr(value: str | None) -> str:
         return value or ""
     year, month, day = value[:10].split("-")
     return f"{day}/{month}/{year}"
+
+
+@bp.app_template_filter("phone_fr")
+def phone_fr(value: str | None) -> str:
+    """+33142334455 (as stored) → 01 42 33 44 55 (display.french_phone)."""
+    return french_phone(value)
 
 
 @bp.app_template_global()

@@ -80,3 +80,30 @@ def _page_error(exc: DomainError):
     if exc.code == PENDING_CODE:
         return render("en_attente.html", 409, message=exc.message)
     return render("erreur.html", exc.status, message=exc.message)
+
+
+# Errors met outside the pages' own views (web.py): an address that is no page, a method a page
+# does not take, an unexpected failure. Shown in the portal's frame, without asking any service
+# (the header shows no personal menu), so that the error page itself never fails on a service.
+PAGE_ERRORS = {
+    404: ("Page introuvable", "Cette page n'existe pas",
+          "L'adresse demandée ne correspond à aucune page de l'Espace Personnel Consignations. "
+          "Vérifiez-la, ou revenez à votre espace."),
+    405: ("Action impossible", "Nous ne pouvons pas afficher cette page",
+          "Cette page ne peut pas être utilisée de cette façon. Revenez à votre espace."),
+    500: ("Erreur inattendue", "Une erreur inattendue est survenue",
+          "Nous n'avons pas pu afficher cette page. Veuillez réessayer dans quelques instants ; si le "
+          "problème persiste, contactez nos conseillers."),
+}
+
+
+def error_page(status: int, message: str):
+    """The portal's page for an HTTP error of a page address (`message`: the API's sentence, for
+    a status without a page wording of its own)."""
+    title, heading, text = PAGE_ERRORS.get(status, ("Une erreur est survenue", None, message))
+    return render("erreur.html", status, message=text, page_title=title, page_heading=heading)
+
+
+def page_for_domain_error(exc: DomainError):
+    """A service's refusal met outside the pages' views, as the pages answer it."""
+    return _page_error(exc)

@@ -13,8 +13,11 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, redirect, request, url_for
 
-from consignations_shared.errors import DomainError
+from consignations_shared.errors import DomainError, Forbidden
 
+from ..api.demandes import CLIENTS_ONLY
+from ..api.documents import stream_document
+from ..auth import current_person
 from ..rpc_calls import demandes, documents as documents_rpc
 from . import bp
 from .common import render, signed_in_member
@@ -181,3 +184,16 @@ def request_detail(demande_id: str):
         thread = demandes.thread(person, demande_id)
     return render("demande_detail.html", person=person, me=me, demande=demande, documents=documents,
                   thread=thread, unread_allowed=True, unread_own_roles=("CLIENT",))
+
+
+@bp.get("/demandes/<demande_id>/justificatif")
+def request_proof(demande_id: str):
+    """« Télécharger mon justificatif » of the NO-10 e-mail: that request's signed payment proof,
+    streamed as the board's « Justificatif PDF » link streams it (one call to demandes, then the
+    bytes). A link followed from a mailbox: without a session the login page comes first and
+    brings the person back here; a refusal (not validated, not theirs) is a page of the portal."""
+    person = current_person()
+    if person.get("is_staff"):
+        raise Forbidden(CLIENTS_ONLY)
+    download = demandes.proof_download(person, demande_id)
+    return stream_document(download["document"]["id"], person, download["grant"])

@@ -474,3 +474,56 @@ def test_pages_of_requests_need_only_the_session_and_the_demandes_service(signed
     _checked(signed_in.get("/demandes/d-2"))
     asked = {service for service, _, _ in services.calls}
     assert asked <= {"identity", "demandes"}, sorted(services.calls)
+
+
+# --- « Télécharger mon justificatif » of the NO-10 e-mail (issue 19) ----------------------------
+
+def test_the_proof_link_of_the_email_streams_that_requests_proof(signed_in, services):
+    from .test_documents_api import FakeDocuments
+
+    documents = signed_in.application.extensions["documents_client"] = FakeDocuments()
+    services.answers["proof_download"] = {"document": {"id": "proof-1", "kind": "PAYMENT_PROOF"},
+                                          "grant": "grant-demandes-d-2-read-proof-1"}
+    reply = signed_in.get("/demandes/d-2/justificatif")
+    assert reply.status_code == 200 and reply.data == b"%PDF-1.7 bytes"
+    assert reply.headers["Content-Type"] == "application/pdf"
+    assert [(m, a) for _, m, a in services.calls if m != "resolve_session"] == [("proof_download", (PERSON, "d-2"))]
+    assert documents.downloads == [("proof-1", PERSON, "grant-demandes-d-2-read-proof-1")]
+
+
+def test_the_proof_link_without_a_session_logs_in_then_comes_back(client, services):
+    reply = client.get("/demandes/d-2/justificatif")
+    assert reply.status_code == 302
+    assert reply.location == "/connexion?suite=/demandes/d-2/justificatif"
+    assert [m for _, m, _ in services.calls] == []
+
+
+def test_a_refused_proof_link_is_a_page_of_the_portal(signed_in, services):
+    services.answers["proof_download"] = Conflict("Le justificatif de paiement est disponible une fois la demande validée.")
+    reply = signed_in.get("/demandes/d-2/justificatif")
+    assert reply.status_code == 409 and reply.mimetype == "text/html"
+    assert "Le justificatif de paiement est disponible une fois la demande validée." in reply.get_data(as_text=True)
+    signed_in.application.extensions["rpc"].answers["resolve_session"] = {
+        "session_id": "s-1", "person": STAFF, "csrf_hash": "x"}
+    reply = signed_in.get("/demandes/d-2/justificatif")
+    assert reply.status_code == 403 and "service de gestion" in reply.get_data(as_text=True)
+
+
+# --- phone numbers shown as people write them (issue 19) ----------------------------------------
+
+def test_phone_numbers_are_shown_in_the_french_format_they_were_typed_in(signed_in, services):
+    """Typed « 01 42 33 44 55 », stored +33142334455 (E.164): the forms show them back in the
+    national format, and post that (the services read it as before)."""
+    services.answers["my_profile"] = {**ME, "landline": "+33142334455", "mobile": "+33612345678"}
+    html = _checked(signed_in.get("/mon-compte"))
+    assert 'value="01 42 33 44 55"' in html and 'value="06 12 34 56 78"' in html
+    assert "+33142334455" not in html and "+33612345678" not in html
+    services.answers["fiche"] = {**services.answers["fiche"], "phone": "+33142334455"}
+    assert 'value="01 42 33 44 55"' in _checked(signed_in.get("/fiche-client"))
+    services.answers["list_members"] = [ME, {**MEMBERS[1], "landline": "+33142334455"}]  # a colleague's form
+    html = _checked(signed_in.get("/utilisateurs"))
+    assert 'value="01 42 33 44 55"' in html and 'value="06 12 34 56 78"' in html
+    assert "+33142334455" not in html and "+33612345678" not in html
+    services.answers["wizard_state"] = {**WIZARD, "wizard_step": 2}
+    html = _checked(signed_in.get("/creation-compte/informations"))
+    assert 'value="06 12 34 56 78"' in html and "+33612345678" not in html

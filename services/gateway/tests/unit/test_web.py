@@ -1,5 +1,7 @@
 """Gateway request plumbing without a broker: GW-3 errors, correlation id, security headers,
 and the OpenAPI document covering every route (GW-2)."""
+import html as html_lib
+
 import pytest
 import yaml
 
@@ -191,3 +193,62 @@ def test_the_openapi_document_is_valid_openapi(client):
 def test_the_root_opens_the_portal(client):
     reply = client.get("/")
     assert reply.status_code == 302 and reply.headers["Location"].endswith("/connexion")
+
+
+# --- pages answer pages, the API answers JSON (issue 19) ----------------------------------------
+
+def _framed_page(reply, status):
+    assert reply.status_code == status and reply.mimetype == "text/html"
+    html = reply.get_data(as_text=True)
+    assert '<header class="bandeau">' in html and "Espace Personnel Consignations" in html  # the header
+    assert '<footer class="pied">' in html and "01 58 50 89 88" in html  # the footer
+    assert reply.headers["Cache-Control"] == "no-store"
+    assert "frame-ancestors 'none'" in reply.headers["Content-Security-Policy"]
+    return html_lib.unescape(html)
+
+
+@pytest.mark.parametrize("path", ["/nulle-part", "/demandes/d-1/etape/x", "/suivi/inconnu", "/static/absent.css",
+                                  "/demandes/%00"])
+def test_an_unknown_page_is_a_french_404_page_in_the_portals_frame(client, rpc, path):
+    html = _framed_page(client.get(path), 404)
+    assert "<title>Page introuvable – Espace Personnel Consignations</title>" in html
+    assert "Cette page n'existe pas" in html and "Revenir à votre espace" in html
+    assert rpc.calls == []  # no service asked to show it
+
+
+@pytest.mark.parametrize("path", ["/api/nowhere", "/api", "/health/nowhere", "/api/demandes/%00"])
+def test_the_api_keeps_its_json_404(client, path):
+    reply = client.get(path)
+    assert reply.status_code == 404 and reply.get_json()["error"] == {
+        "code": "not_found", "message": "La ressource demandée est introuvable.", "fields": {}}
+
+
+def test_an_unexpected_failure_of_a_page_is_a_500_page_in_the_portals_frame(client, rpc):
+    rpc.answer = RuntimeError("secret internals")
+    reply = client.get("/creer-mon-compte/entreprise")  # asks identity for a captcha, which fails
+    html = _framed_page(reply, 500)
+    assert "Une erreur inattendue est survenue" in html and "secret internals" not in html
+    assert "Traceback" not in html
+
+
+def test_a_method_a_page_does_not_take_is_a_page_too(client):
+    html = _framed_page(client.post("/connexion"), 405)
+    assert "Cette page ne peut pas être utilisée de cette façon." in html
+
+
+def test_a_refusal_before_a_pages_view_is_a_page(client):
+    """A query string with a NUL character is refused before any view: a page on a page address,
+    GW-3 JSON on the API (tests/security)."""
+    html = _framed_page(client.get("/connexion?suite=%00"), 422)
+    assert "Le texte saisi contient des caractères non autorisés." in html
+
+
+def test_the_error_page_failing_falls_back_to_json(client, monkeypatch):
+    from gateway_service.pages import common
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("template gone")
+
+    monkeypatch.setattr(common, "error_page", broken)
+    reply = client.get("/nulle-part")
+    assert reply.status_code == 404 and reply.get_json()["error"]["code"] == "not_found"

@@ -1,6 +1,6 @@
 """The identity service against the real RabbitMQ and PostgreSQL: the sign-up slice over RPC,
 codes read from the notifier's private channel, an injected clock, concurrency, and a plain pika
-subscriber receiving `signup_verified` (issue 2)."""
+subscriber receiving `signup_verified` (issue 2) and `account_activated` (issue 19)."""
 import json
 import time
 import uuid
@@ -62,19 +62,27 @@ def test_signup_slice_publishes_signup_verified_to_a_plain_pika_subscriber(ident
     channel.exchange_declare(EVENTS_EXCHANGE, exchange_type="topic", durable=True)
     queue = channel.queue_declare(f"cdc-referentiel-{uuid.uuid4().hex[:6]}", exclusive=True).method.queue
     channel.queue_bind(queue, EVENTS_EXCHANGE, routing_key="identity.signup_verified")
+    channel.queue_bind(queue, EVENTS_EXCHANGE, routing_key="identity.account_activated")
     try:
         token = start(identity, rpc)["signup_token"]
         assert rpc.identity.verify_signup_sms_code(token, last_code(codes["sms"], 1))["step"] == "email_code"
         assert rpc.identity.verify_signup_email_code(token, last_code(codes["email"], 1))["step"] == "verified"
-        deadline, envelope = time.monotonic() + 10, None
-        while envelope is None and time.monotonic() < deadline:
+        deadline, received = time.monotonic() + 10, {}
+        while len(received) < 2 and time.monotonic() < deadline:
             method, properties, body = channel.basic_get(queue, auto_ack=True)
             if method is None:
                 connection.sleep(0.1)
             else:
-                envelope = json.loads(body)
+                received[json.loads(body)["type"]] = json.loads(body)
+        envelope = received.get("signup_verified")
         assert envelope is not None, "signup_verified never reached the pika subscriber"
         assert envelope["type"] == "signup_verified" and envelope["source"] == "identity"
+        # NO-7 for the company's administrator (issue 19): announced with the sign-up.
+        activated = received.get("account_activated")
+        assert activated is not None, "account_activated never reached the pika subscriber"
+        assert activated["payload"]["person_id"] == envelope["payload"]["person_id"]
+        assert activated["payload"]["profile"] == "ENTREPRISE"
+        assert "code" not in json.dumps(activated["payload"]) and "password" not in json.dumps(activated)
         assert set(envelope) == {"event_id", "type", "version", "occurred_at", "source", "correlation_id", "payload"}
         assert envelope["payload"]["email"] == "direction@acme.example.com"
         assert "code" not in json.dumps(envelope["payload"]) and "password" not in json.dumps(envelope)

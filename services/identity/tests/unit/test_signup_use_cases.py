@@ -52,8 +52,16 @@ def test_full_company_signup_publishes_signup_verified(ctx):
     person = ctx.session.get(Person, payload["person_id"])
     assert person.email == "contact@acme.example.com"
     assert ctx.hasher.verify(person.password_hash, PASSWORD)
-    # EV-4: no password, hash, code or token in the integration event.
-    text = str(event)
+    # NO-7 (issue 19): the administrator of a new company account gets « Votre compte est validé »
+    # like every other new account: identity announces the account usable, which the notifier
+    # turns into that e-mail. Before, a company sign-up announced only signup_verified, which the
+    # notifier reads for the contact and nothing else.
+    [activated] = messages(ctx, "identity.account_activated")
+    assert activated["payload"]["person_id"] == payload["person_id"]
+    assert activated["payload"]["email"] == "contact@acme.example.com"
+    assert activated["payload"]["profile"] == "ENTREPRISE"  # not an invited member: accounts does nothing
+    # EV-4: no password, hash, code or token in the integration events.
+    text = str(event) + str(activated)
     for secret in (PASSWORD, person.password_hash, token, sms["payload"]["code"], mail["payload"]["code"]):
         assert secret not in text
 
@@ -191,6 +199,7 @@ def test_two_pending_sign_ups_of_one_address_the_second_is_told_in_french(ctx, c
         signup.verify_email_code(ctx, *tokens[1])
     assert refused.value.code == "already_registered" and "existe déjà" in refused.value.message
     assert len(messages(ctx, "identity.signup_verified")) == 1
+    assert len(messages(ctx, "identity.account_activated")) == 1
     assert ctx.session.query(Person).filter_by(email="meme@acme.example.com").count() == 1
 
 

@@ -69,7 +69,7 @@ register(
         subject="Votre code confidentiel – Espace Personnel Consignations",
         html_template="signup_email_code.html",
         text_template="signup_email_code.txt",
-        defaults={"validity_minutes": 10},
+        defaults={"validity_minutes": 10, "company_name": ""},
         sample_context={"company_name": "Société Exemple SAS", "code": "A7K2QZ"},
         preheader="Votre code confidentiel est valable {{ validity_minutes }} minutes.",
     )
@@ -159,7 +159,8 @@ register(
     )
 )
 
-# NO-7 / ID-5, ID-10: the account (or the invited user's access) is active.
+# NO-7 / ID-4, ID-5, ID-10: the account (or the invited user's access) is active; a company's
+# administrator is told that the account wizard comes next (`company`).
 register(
     EmailNotification(
         name="account_activated",
@@ -167,7 +168,7 @@ register(
         subject="Votre compte est validé – Espace Personnel Consignations",
         html_template="account_activated.html",
         text_template="account_activated.txt",
-        defaults={"full_name": ""},
+        defaults={"full_name": "", "company": False},
         sample_context={"full_name": "Marie Dupont", "email": "marie.dupont@exemple.fr"},
         preheader="Vous pouvez maintenant vous connecter à votre espace personnel.",
     )
@@ -192,7 +193,8 @@ register(
 
 # --- requests, documents, messages, users (SPEC DM-5, DM-8, BO-2, DO-8, AC-6, MS-3) -----------
 # NO-8 to NO-14. The recipient is looked up from the event's person id (contacts.py); links all
-# lead into the portal, « Mon suivi » being /suivi and « Mes utilisateurs » /utilisateurs.
+# lead into the portal, « Mon suivi » being /suivi, « Mes utilisateurs » /utilisateurs and a
+# request's payment proof /demandes/<id>/justificatif.
 
 _REQUEST_SAMPLE = {
     "full_name": "Marie Dupont",
@@ -238,7 +240,9 @@ register(
     )
 )
 
-# NO-10 / BO-2, DO-8: validated, the electronically signed payment proof can be downloaded.
+# NO-10 / BO-2, DO-8: validated, the electronically signed payment proof can be downloaded:
+# « Télécharger mon justificatif » leads to that request's proof (/demandes/<id>/justificatif,
+# through the login page when needed). « Justificatif de paiement », as the seeds and the PDF say.
 register(
     EmailNotification(
         name="payment_proof_available",
@@ -247,8 +251,9 @@ register(
         html_template="payment_proof_available.html",
         text_template="payment_proof_available.txt",
         defaults={"full_name": ""},
-        sample_context={"full_name": "Marie Dupont", "number": "102611000001029"},
-        preheader="Le justificatif de paiement de votre demande n° {{ number }} est disponible dans « Mon suivi ».",
+        sample_context={"full_name": "Marie Dupont", "number": "102611000001029",
+                        "demande_id": "5b8f3c1e-2d4a-4f6b-9c7d-0e1f2a3b4c5d"},
+        preheader="Le justificatif de paiement de votre demande n° {{ number }} est disponible.",
     )
 )
 

@@ -133,7 +133,9 @@ def test_each_request_event_becomes_one_email_to_the_right_person(start_service,
     for subject, recipients in expected.items():
         assert sorted(m["To"] for m in by_subject[subject]) == recipients, subject
         for mail in by_subject[subject]:
-            link = "/utilisateurs" if "suppression" in subject else "/suivi"
+            link = ("/utilisateurs" if "suppression" in subject
+                    else f"/demandes/{request['demande_id']}/justificatif" if "Justificatif" in subject  # the proof
+                    else "/suivi")
             assert f'href="{PORTAL}{link}"' in mail.get_body(("html",)).get_content()
     complement = by_subject[f"Demande n° {NUMBER} : documents à compléter{SUFFIX}"][0]
     assert "- RIB : Titulaire différent." in complement.get_body(("plain",)).get_content()

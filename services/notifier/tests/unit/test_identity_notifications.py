@@ -220,12 +220,22 @@ def test_invitation_escapes_names_in_html(session, tmp_path):
 
 
 def test_account_activated_of_a_company_greets_without_names(session, tmp_path):
+    """NO-7 for a company's administrator (identity publishes it with signup_verified, issue 19):
+    no names yet, and the account wizard is what comes next."""
     case = CASES[4]
     case.handler(make_dispatcher(session, tmp_path),
                  envelope_for(case, profile="ENTREPRISE", first_name=None, last_name=None))
     [mail] = read_outbox(tmp_path).emails
     for body in bodies(mail):
         assert "Bonjour Madame, Monsieur," in body and "None" not in body
+        assert "vous finaliserez la création de votre compte client en quatre étapes" in body
+
+
+def test_account_activated_of_a_particulier_says_nothing_of_a_company_wizard(session, tmp_path):
+    CASES[4].handler(make_dispatcher(session, tmp_path), envelope_for(CASES[4]))
+    [mail] = read_outbox(tmp_path).emails
+    for body in bodies(mail):
+        assert "compte client" not in body
 
 
 def test_password_changed_by_the_person_says_modified(session, tmp_path):

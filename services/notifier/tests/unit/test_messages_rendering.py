@@ -119,12 +119,26 @@ def test_email_both_parts_hold_code_validity_and_footer(subtype):
     message = _round_trip(_render(code="A7K2QZ"))
     body = message.get_body(preferencelist=(subtype,)).get_content()
     assert "A7K2QZ" in body
-    assert "Bonjour Société Exemple SAS" in body
+    assert "Bonjour Madame, Monsieur," in body
+    assert "de la structure « Société Exemple SAS »" in body
     assert "valable 10 minutes" in body
     assert "Ne le communiquez à personne" in body
     assert SIGNATURE in body
     assert CONTACT in body
     assert AUTOMATIC in body
+
+
+@pytest.mark.parametrize("subtype", ["plain", "html"])
+def test_the_code_email_greets_a_person_never_the_company(subtype):
+    """Issue 19: « Bonjour ACME SAS, » greeted a company; the e-mail goes to a person, whose name
+    is not known yet at this step of a company sign-up (ID-2 asks for none)."""
+    for company in ("ACME SAS", ""):
+        body = _round_trip(_render(company=company)).get_body(preferencelist=(subtype,)).get_content()
+        [greeting] = [line for line in body.splitlines() if "Bonjour" in line]
+        assert "Bonjour Madame, Monsieur," in greeting
+        assert "ACME" not in greeting
+        assert ("de la structure « ACME SAS »" in body) is bool(company)
+        assert "structure « »" not in body
 
 
 def test_message_id_is_stable_for_a_notification():

@@ -121,9 +121,10 @@ CASES = [
           "issued_at": "2026-11-25T09:00:00+00:00"},
          "marie.dupont@exemple.fr",
          f"Justificatif de paiement disponible – demande n° {NUMBER}{SUFFIX}",
-         f"{PORTAL}/suivi",
+         f"{PORTAL}/demandes/d-1/justificatif",  # the proof itself, not « Mon suivi » (issue 19)
          ["Bonjour Marie Dupont,", f"Votre demande n° {NUMBER} a été traitée et validée",
-          "Le justificatif de paiement est disponible", "« Mon suivi »", "Signé électroniquement, il a une valeur probante"]),
+          "Votre justificatif de paiement est disponible", "Télécharger mon justificatif",
+          "Signé électroniquement, il a une valeur probante", "« Mon suivi »"]),
     Case("demande_rejected", "NO-11", dispatch.demande_state_changed, "demandes", "demande_state_changed",
          {"demande_id": "d-1", "number": NUMBER, "procedure_label": LABEL, "owner_person_id": OWNER,
           "from_state": "SUBMITTED", "to_state": "REJECTED",
@@ -378,3 +379,14 @@ def test_automatic_reminders_are_back_office_messages_too(session, tmp_path, kno
                                    envelope_for(CASES[6], author_role="SYSTEM", message_id="m-reminder"))
     [mail] = read_outbox(tmp_path).emails
     assert NUMBER in mail.as_string()
+
+
+def test_the_proof_link_is_built_from_the_request_id_made_safe(session, tmp_path, known_people):
+    """« Télécharger mon justificatif » leads to /demandes/<id>/justificatif of that request; an id
+    cannot leave that path (it is quoted)."""
+    case = next(c for c in CASES if c.name == "payment_proof_available")
+    case.handler(make_dispatcher(session, tmp_path), envelope_for(case, demande_id="../x?y"))
+    [mail] = read_outbox(tmp_path).emails
+    html = mail.get_body(("html",)).get_content()
+    assert f'href="{PORTAL}/demandes/..%2Fx%3Fy/justificatif"' in html
+    assert f"{PORTAL}/suivi" not in html

@@ -43,9 +43,10 @@ class SignupVerified(Message):
 
 @event("identity", "account_activated")
 class AccountActivated(Message):
-    """A private person activated their account with the e-mailed link (ID-5), or an invited
-    person / gestionnaire set their password (ID-10). The notifier sends « Votre compte est
-    validé » (NO-7)."""
+    """A person can log in from now on: a private person activated their account with the
+    e-mailed link (ID-5), an invited person / gestionnaire set their password (ID-10), or the
+    administrator of a company passed both sign-up codes (ID-4; `profile` ENTREPRISE, published
+    with `signup_verified`). The notifier sends « Votre compte est validé » (NO-7)."""
     consumers = ("The notifier sends NO-7.", "The accounts service opens a private person's account (AC-8) "
                  "or activates an invited member.")
 
