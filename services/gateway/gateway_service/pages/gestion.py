@@ -7,6 +7,8 @@ service refuses anyone else), every change is posted by portal.js to those route
 POST /api/documents/{id}/review."""
 from __future__ import annotations
 
+import time
+
 from flask import redirect, request, url_for
 
 from consignations_shared.errors import DomainError, Forbidden
@@ -71,10 +73,39 @@ def staff_queue():
                   filtered=any(k in query for k in QUEUE_FILTERS))
 
 
+# After a gestionnaire's own review (portal.js adds « vu »), the page waits that long at most for
+# demandes to learn it from documents' event (milliseconds, unless the machine is very busy).
+REVIEW_SHOWN_WITHIN = 2.0  # s
+REVIEW_ASKED_EVERY = 0.1  # s
+
+
+def just_reviewed(raw: str | None) -> tuple[str, str] | None:
+    """`vu=<document id>~<reviewed_at>`: the review this gestionnaire has just saved."""
+    document_id, _, reviewed_at = (raw or "")[:200].partition("~")
+    return (document_id, reviewed_at) if document_id and reviewed_at else None
+
+
+def shows_review(demande: dict, document_id: str, reviewed_at: str) -> bool:
+    return any(doc.get("id") == document_id and (doc.get("review") or {}).get("reviewed_at") == reviewed_at
+               for doc in demande.get("documents") or [])
+
+
+def detail_showing(person: dict, demande_id: str, review: tuple[str, str] | None) -> dict:
+    """The request's detail; after the gestionnaire's own review, once it shows that review — the
+    demandes service keeps the documents from the documents service's events, so a page asked at
+    once could still show the document « à contrôler » — or as it is after REVIEW_SHOWN_WITHIN."""
+    demande = demandes.staff_detail(person, demande_id)
+    deadline = time.monotonic() + REVIEW_SHOWN_WITHIN
+    while review and not shows_review(demande, *review) and time.monotonic() < deadline:
+        time.sleep(REVIEW_ASKED_EVERY)
+        demande = demandes.staff_detail(person, demande_id)
+    return demande
+
+
 @bp.get("/gestion/demandes/<demande_id>")
 def staff_request(demande_id: str):
     person = staff()
-    demande = demandes.staff_detail(person, demande_id)
+    demande = detail_showing(person, demande_id, just_reviewed(request.args.get("vu")))
     thread = {"messages": demandes.staff_thread(person, demande_id)}
     decisions = [(state, *DECISIONS[state]) for state in demande["decisions"] if state in DECISIONS]
     return render("gestion_demande.html", person=person, staff=person, demande=demande, thread=thread,

@@ -291,6 +291,18 @@
     },
     "resend-link": {},
     invitation: {},
+    // A gestionnaire's review: the request's page shows its documents as the demandes service learns
+    // them from the documents service's events, a moment later; « vu » asks the page for this review.
+    review: {
+      success(data, form) {
+        const next = new URL(form.dataset.next, location.href);
+        if (data.id && data.review && data.review.reviewed_at) {
+          next.searchParams.set("vu", `${data.id}~${data.review.reviewed_at}`);
+        }
+        go(next.pathname + next.search + next.hash, form.dataset.done);
+        return false;
+      },
+    },
     // A request's step 1: the « Récapitulatif » block shows what the service stored.
     recap: {
       success(data) { if (data.recap) renderRecap(data.recap); },

@@ -408,7 +408,7 @@ def test_back_office_detail_reviews_decides_and_writes(client, services):
     client.set_cookie(SESSION_COOKIE, "token")
     services.answers["resolve_session"] = {"session_id": "s-1", "person": STAFF, "csrf_hash": "x"}
     html = _checked(client.get("/gestion/demandes/d-2"))
-    assert 'data-api="/api/documents/doc-1/review"' in html and "Non conforme : RIB illisible" in html
+    assert 'data-api="/api/documents/doc-1/review" data-hook="review"' in html and "Non conforme : RIB illisible" in html
     assert "data-when-field=\"status\" data-when-equals='\"non_conforme\"'" in html
     for route in ("complement", "validate", "reject"):
         assert f'data-api="/api/backoffice/demandes/d-2/{route}"' in html, route
@@ -527,3 +527,47 @@ def test_phone_numbers_are_shown_in_the_french_format_they_were_typed_in(signed_
     services.answers["wizard_state"] = {**WIZARD, "wizard_step": 2}
     html = _checked(signed_in.get("/creation-compte/informations"))
     assert 'value="06 12 34 56 78"' in html and "+33612345678" not in html
+
+
+def test_after_a_review_the_detail_waits_until_demandes_shows_it(client, services, monkeypatch):
+    """The documents service saves a review; demandes learns it from its event a moment later:
+    the page asked with « vu » (portal.js, after the gestionnaire's own review) asks demandes
+    again until the review is there, instead of showing the document « à contrôler »."""
+    from gateway_service.pages import gestion
+
+    monkeypatch.setattr(gestion, "REVIEW_ASKED_EVERY", 0)
+    client.set_cookie(SESSION_COOKIE, "token")
+    services.answers["resolve_session"] = {"session_id": "s-1", "person": STAFF, "csrf_hash": "x"}
+    reviewed = {**RIB, "review": {"status": "non_conforme", "reason": "RIB coupé",
+                                  "reviewed_at": "2026-12-07T12:00:00+00:00", "reviewed_by": "g-1"}}
+    stale = services.answers["staff_detail"]
+    answers = iter([stale, stale, {**stale, "documents": [reviewed]}])
+    calls = []
+
+    def staff_detail(*args):
+        calls.append(args)
+        return next(answers)
+
+    monkeypatch.setattr(gestion.demandes, "staff_detail", staff_detail)
+    html = _checked(client.get("/gestion/demandes/d-2?vu=doc-1~2026-12-07T12:00:00%2B00:00"))
+    assert "Non conforme : RIB coupé" in html and len(calls) == 3
+
+    calls.clear()
+    answers = iter([stale])
+    _checked(client.get("/gestion/demandes/d-2"))  # without « vu »: asked once
+    assert len(calls) == 1
+
+
+def test_a_review_demandes_does_not_show_in_time_leaves_the_page_as_it_is(client, services, monkeypatch):
+    from gateway_service.pages import gestion
+
+    monkeypatch.setattr(gestion, "REVIEW_ASKED_EVERY", 0.01)
+    monkeypatch.setattr(gestion, "REVIEW_SHOWN_WITHIN", 0.05)
+    client.set_cookie(SESSION_COOKIE, "token")
+    services.answers["resolve_session"] = {"session_id": "s-1", "person": STAFF, "csrf_hash": "x"}
+    html = _checked(client.get("/gestion/demandes/d-2?vu=doc-1~2026-12-07T12:00:00%2B00:00"))
+    assert "Non conforme : RIB illisible" in html  # what demandes knows, after the bounded wait
+    asked = [m for _, m, _ in services.calls if m == "staff_detail"]
+    assert 2 <= len(asked) <= 10
+    assert gestion.just_reviewed("doc-1") is None and gestion.just_reviewed("~x") is None
+    assert gestion.just_reviewed("doc-1~2026-12-07T12:00:00+00:00") == ("doc-1", "2026-12-07T12:00:00+00:00")
