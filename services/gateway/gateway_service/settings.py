@@ -37,6 +37,8 @@ class GatewaySettings:
     rpc_read_timeout: float = 1.5
     breaker_failures: int = 3
     breaker_reset: float = 5.0
+    # The host named in the « Mentions légales » (LCEN art. 6): a fact of each deployment.
+    portal_hosting: str = "Caisse des Dépôts, 56 rue de Lille, 75007 Paris"
 
     def __post_init__(self):
         if not 0 <= self.session_cache_ttl <= MAX_SESSION_CACHE_TTL:
@@ -67,6 +69,7 @@ class GatewaySettings:
             rpc_read_timeout=min(float(env.get("RPC_READ_TIMEOUT", "1.5")), rpc_timeout),
             breaker_failures=int(env.get("GATEWAY_BREAKER_FAILURES", "3")),
             breaker_reset=float(env.get("GATEWAY_BREAKER_RESET", "5")),
+            portal_hosting=env.get("PORTAL_HOSTING") or cls.portal_hosting,
         )
 
 

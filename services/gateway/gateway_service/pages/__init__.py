@@ -12,4 +12,4 @@ from flask import Blueprint
 
 bp = Blueprint("pages", __name__)
 
-from . import account, demandes, gestion, public  # noqa: E402,F401  (routes)
+from . import account, demandes, gestion, informations, public  # noqa: E402,F401  (routes)

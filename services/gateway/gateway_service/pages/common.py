@@ -8,7 +8,7 @@ from flask import make_response, redirect, render_template, request, url_for
 
 from consignations_shared.errors import DomainError, Unauthenticated
 
-from ..auth import current_person
+from ..auth import current_person, session_token
 from ..rpc_calls import accounts, demandes
 from . import bp
 
@@ -69,8 +69,31 @@ def signed_in_member() -> tuple[dict, dict]:
     membership = person.get("membership")
     if not membership:
         return signed_in()
-    return person, {"person_id": person["id"], "email": person.get("email"), "first_name": person.get("first_name"),
-                    "last_name": person.get("last_name"), **membership}
+    return person, _me_of_session(person, membership)
+
+
+def _me_of_session(person: dict, membership: dict) -> dict:
+    return {"person_id": person["id"], "email": person.get("email"), "first_name": person.get("first_name"),
+            "last_name": person.get("last_name"), **membership}
+
+
+def session_frame() -> dict:
+    """The header of a page anyone may read (the footer's pages): the menu of the signed-in
+    person, from the session alone; nothing without a session, for someone in no account yet,
+    or when the session cannot be resolved now — these pages never fail for want of a service."""
+    if not session_token():
+        return {}
+    try:
+        person = current_person()
+    except DomainError:
+        return {}
+    if person.get("is_staff"):
+        return {"person": person, "staff": person}
+    membership = person.get("membership")
+    if not membership:
+        return {}
+    return {"person": person, "me": _me_of_session(person, membership),
+            "in_wizard": membership.get("account_status") != "active"}
 
 
 @bp.errorhandler(DomainError)

@@ -1,0 +1,223 @@
+"""The portal's frame (issue 19): the footer's pages (legal notice, personal data, CGU, CPU,
+accessibility statement, cookies) readable without a session and true to the code they describe,
+the sign-up forms' links to the conditions, the header's wordmark, user menu and favicon, and
+the menu button of narrow screens."""
+import json
+import re
+from html import unescape
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from consignations_shared.errors import ServiceUnavailable
+from gateway_service import auth
+from gateway_service.app import create_app
+from gateway_service.settings import GatewaySettings
+
+REPO = Path(__file__).resolve().parents[4]
+TEMPLATES = Path(auth.__file__).parent / "templates" / "pages"
+
+INFORMATION = {"/mentions-legales": "Mentions légales", "/donnees-personnelles": "Données personnelles",
+               "/conditions-generales-utilisation": "Conditions générales d'utilisation",
+               "/conditions-particulieres-utilisation": "Conditions particulières d'utilisation",
+               "/accessibilite": "Accessibilité : non conforme", "/gestion-des-cookies": "Gestion des cookies"}
+PUBLIC = ["/connexion", "/creer-mon-compte", "/creer-mon-compte/entreprise", "/creer-mon-compte/particulier",
+          "/invitation?token=t", "/mot-de-passe-oublie", "/mot-de-passe/reinitialisation?token=t"]
+
+MEMBERSHIP = {"account_id": "acc-1", "account_kind": "PARTICULIER", "profile": "PARTICULIER", "can_submit": True,
+              "account_status": "active", "company_name": None}
+PERSON = {"id": "p-1", "profile": "PARTICULIER", "is_staff": False, "email": "elodie@exemple.fr",
+          "first_name": "Élodie", "last_name": "Dupont", "membership": MEMBERSHIP}
+STAFF = {"id": "g-1", "is_staff": True, "first_name": "Anne", "last_name": "Martin", "email": "agent@cdc.fr"}
+
+
+class FakeServices:
+    """The few answers these pages need, by method name; every call recorded."""
+
+    def __init__(self):
+        self.calls = []
+        self.answers = {
+            "resolve_session": {"session_id": "s-1", "person": PERSON, "csrf_hash": "x"},
+            "new_captcha": {"captcha_id": "c-1", "image_png_base64": "iVBORw0KGgo="},
+            "invitation_details": {"email": "u@acme.fr", "first_name": "Chloé", "last_name": "Martin",
+                                   "profile": "UTILISATEUR", "expires_at": "2026-12-01T00:00:00+00:00"},
+            "unread_total": {"unread": 0},
+        }
+
+    def call(self, service, method, *args, correlation_id=None, **kwargs):
+        self.calls.append((service, method))
+        answer = self.answers[method]
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+
+@pytest.fixture
+def services():
+    return FakeServices()
+
+
+def _client(services, env=None):
+    app = create_app(GatewaySettings.from_env(env or {}), configure_logs=False)
+    app.extensions["rpc"] = services
+    return app.test_client()
+
+
+@pytest.fixture
+def client(services):
+    return _client(services)
+
+
+@pytest.fixture
+def signed_in(client):
+    client.set_cookie(auth.SESSION_COOKIE, "token")
+    return client
+
+
+def page(reply) -> str:
+    assert reply.status_code == 200, reply.get_data(as_text=True)[:300]
+    assert reply.headers["Cache-Control"] == "no-store"
+    html = reply.get_data(as_text=True)
+    assert html.count("<h1") == 1, "one h1 per page"
+    assert " style=" not in html and not re.search(r"<script(?![^>]*\bsrc=)", html)  # the CSP
+    return unescape(html)  # « d'un » whether a text came from the template or a variable
+
+
+def footer(html: str) -> str:
+    return html[html.index('<footer class="pied">'):]
+
+
+# --- the footer and its pages -----------------------------------------------------------------
+
+@pytest.mark.parametrize("path", PUBLIC + list(INFORMATION))
+def test_every_page_links_the_footer_pages_in_the_seeds_order(client, path):
+    links = re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', footer(page(client.get(path))))
+    assert [(href, text) for href, text in links if href in INFORMATION] == list(INFORMATION.items())
+
+
+@pytest.mark.parametrize("path", INFORMATION)
+def test_footer_pages_are_readable_without_a_session_and_ask_no_service(client, services, path):
+    html = page(client.get(path))
+    assert '<html lang="fr">' in html and "01 58 50 89 88" in html
+    assert f'<a href="{path}" aria-current="page">' in footer(html)
+    assert services.calls == []  # static texts: nothing to ask, nothing that can fail
+    assert "Se déconnecter" not in html
+
+
+@pytest.mark.parametrize("path", INFORMATION)
+def test_a_signed_in_person_keeps_their_menu_on_the_footer_pages(signed_in, services, path):
+    html = page(signed_in.get(path))
+    assert "Se déconnecter" in html and 'href="/suivi"' in html
+    assert {service for service, _ in services.calls} <= {"identity", "demandes"}  # the session, the unread count
+
+
+def test_footer_pages_answer_even_when_the_session_cannot_be_resolved(signed_in, services):
+    services.answers["resolve_session"] = ServiceUnavailable("Le service est momentanément indisponible.")
+    html = page(signed_in.get("/mentions-legales"))
+    assert "Se déconnecter" not in html and "Directeur de la publication" in html
+
+
+def test_legal_notice_names_the_publisher_a_role_and_the_configured_host(services):
+    html = page(_client(services).get("/mentions-legales"))
+    assert "Caisse des Dépôts" in html and "service des consignations" in html
+    assert "Le directeur général de la Caisse des Dépôts." in html  # a role, no name
+    assert "Caisse des Dépôts, 56 rue de Lille, 75007 Paris" in html  # default host
+    html = page(_client(services, {"PORTAL_HOSTING": "Hébergeur SAS, 1 rue du Nuage, 59000 Lille"}).get("/mentions-legales"))
+    assert "Hébergeur SAS, 1 rue du Nuage, 59000 Lille" in html
+
+
+def test_personal_data_page_gives_controller_purposes_rights_and_the_cnil(client):
+    html = page(client.get("/donnees-personnelles"))
+    for text in ("Responsable du traitement", "délégué à la protection des données", "Créer et gérer votre compte",
+                 "Instruire vos demandes", "Conserver vos justificatifs", "Échanger avec le service de gestion",
+                 "article 6.1.e du RGPD", "Combien de temps nous les conservons", "Qui peut les consulter",
+                 "droit d'accès", "rectification", "opposition", "Commission nationale de l'informatique et des libertés",
+                 'href="/gestion-des-cookies"'):
+        assert text in html, text
+
+
+def test_the_retention_periods_stated_are_the_ones_identity_applies(client):
+    """The page states the code, session and access lifetimes: the identity service's own."""
+    codes = pytest.importorskip("identity_service.domain.codes")
+    sessions = pytest.importorskip("identity_service.sessions")
+    access = pytest.importorskip("identity_service.access")
+    particulier = pytest.importorskip("identity_service.particulier")
+    password_flows = pytest.importorskip("identity_service.password_flows")
+    invitations = pytest.importorskip("identity_service.invitations")
+    html = page(client.get("/donnees-personnelles"))
+    assert "pendant 10 minutes (codes reçus par SMS et par courriel à la création du compte), 30 minutes (lien " \
+           "d'activation, réinitialisation du mot de passe) ou 48 heures (invitation d'un utilisateur, " \
+           "changement de mot de passe depuis votre compte)" in html
+    assert codes.SIGNUP_CODE_POLICY.validity == timedelta(minutes=10)
+    assert particulier.ACTIVATION_VALIDITY == password_flows.RESET_LINK_VALIDITY == timedelta(minutes=30)
+    assert codes.PASSWORD_RESET_CODE_POLICY.validity == timedelta(minutes=30)
+    assert codes.INVITATION_CODE_POLICY.validity == codes.PASSWORD_CHANGE_CODE_POLICY.validity == timedelta(hours=48)
+    assert invitations.INVITATION_VALIDITY == timedelta(hours=48)
+    assert "après 30 minutes sans activité, au plus tard 12 heures après la connexion" in html
+    assert sessions.IDLE_TIMEOUT == timedelta(minutes=30) and sessions.ABSOLUTE_LIFETIME == timedelta(hours=12)
+    assert "Un accès est valable 18 mois" in html and access.ACCESS_VALIDITY == timedelta(days=548)
+
+
+def test_terms_of_use_and_processing_terms_link_each_other(client):
+    cgu = page(client.get("/conditions-generales-utilisation"))
+    cpu = page(client.get("/conditions-particulieres-utilisation"))
+    assert 'href="/conditions-particulieres-utilisation"' in cgu and "Identifiants et sécurité" in cgu
+    assert 'href="/conditions-generales-utilisation"' in cpu and "Les justificatifs" in cpu
+    assert "en cas de refus, vous ne pourrez pas finaliser la création de votre compte" in cpu  # seed 001
+
+
+def test_accessibility_statement_is_in_the_rgaa_form_and_honest_about_its_audit(client):
+    html = page(client.get("/accessibilite"))
+    for text in ("Déclaration d'accessibilité", "article 47 de la loi n° 2005-102", "État de conformité",
+                 "<strong>non conforme</strong>", "Aucun audit de conformité au RGAA n'a encore été réalisé",
+                 "Non-conformités connues", "Dérogations pour charge disproportionnée", "Retour d'information et contact",
+                 "Voies de recours", "Défenseur des droits", "Libre réponse 71120"):
+        assert text in html, text
+    # what the automated audit covers is what tests/browser runs: axe-core, at this version
+    lock = REPO / "tests" / "browser" / "axe" / "package.json"
+    if lock.exists():
+        version = json.loads(lock.read_text())["dependencies"]["axe-core"]
+        assert html.count(f"axe-core (version {version})") == 1 and f"axe-core {version}" in html, version
+    conftest = REPO / "tests" / "browser" / "conftest.py"
+    if conftest.exists():
+        tags = re.search(r"AXE_TAGS = \[([^\]]+)\]", conftest.read_text()).group(1)
+        assert all(tag in tags for tag in ('"wcag2aa"', '"wcag21aa"', '"wcag22aa"', '"best-practice"'))
+        assert "WCAG 2.0, 2.1 et 2.2 de niveaux A et AA" in html
+
+
+def test_the_footer_says_the_statement_s_status(client):
+    html = page(client.get("/connexion"))
+    assert '<a href="/accessibilite">Accessibilité : non conforme</a>' in footer(html)
+
+
+def test_cookies_page_names_the_gateway_s_cookies_and_their_lifetime(client):
+    html = page(client.get("/gestion-des-cookies"))
+    assert f"<code>{auth.SESSION_COOKIE}</code>" in html and f"<code>{auth.CSRF_COOKIE}</code>" in html
+    assert "supprimé à la déconnexion ou à la fermeture du navigateur" in html
+    assert "Ni mesure d'audience, ni cookie tiers" in html and "bandeau" in html
+
+
+def test_the_cookies_are_session_cookies_as_the_page_says(client):
+    """No Max-Age nor Expires: both cookies end with the browser session (or at logout)."""
+    from flask import Response
+
+    with client.application.test_request_context("/"):
+        response = Response()
+        auth.set_session_cookies(response, "token", "csrf")
+    cookies = response.headers.getlist("Set-Cookie")
+    assert [c.split("=")[0] for c in cookies] == [auth.SESSION_COOKIE, auth.CSRF_COOKIE]
+    for cookie in cookies:
+        assert "Max-Age" not in cookie and "Expires" not in cookie, cookie
+    assert "HttpOnly" in cookies[0] and "HttpOnly" not in cookies[1]
+
+
+def test_no_page_loads_anything_from_another_site(client):
+    """« Ni cookie tiers »: the CSP allows this origin only, and no template names another one
+    for a script, a style sheet, an image or a frame."""
+    assert client.get("/connexion").headers["Content-Security-Policy"].startswith("default-src 'self'")
+    for template in TEMPLATES.glob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        assert not re.search(r'\b(src|srcset)="(https?:)?//', text), template.name
+        assert not re.search(r'<link[^>]+href="(https?:)?//', text), template.name
+        assert "<iframe" not in text, template.name
