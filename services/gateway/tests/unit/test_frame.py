@@ -221,3 +221,33 @@ def test_no_page_loads_anything_from_another_site(client):
         assert not re.search(r'\b(src|srcset)="(https?:)?//', text), template.name
         assert not re.search(r'<link[^>]+href="(https?:)?//', text), template.name
         assert "<iframe" not in text, template.name
+
+
+# --- the conditions, readable from the forms that ask to accept them ---------------------------
+
+CGU_LINK = ('<a href="/conditions-generales-utilisation" target="_blank" rel="noopener">conditions générales '
+            "d'utilisation (CGU) <span class=\"nouvelle-fenetre\">(nouvelle fenêtre)</span></a>")
+CPU_LINK = ('<a href="/conditions-particulieres-utilisation" target="_blank" rel="noopener">conditions particulières '
+            "d'utilisation{} <span class=\"nouvelle-fenetre\">(nouvelle fenêtre)</span></a>")
+
+
+def label_of(html: str, input_id: str) -> str:
+    return re.search(rf'<label for="{input_id}">(.*?)</label>', html, re.S).group(1)
+
+
+@pytest.mark.parametrize("path", ["/creer-mon-compte/entreprise", "/invitation?token=t"])
+def test_company_sign_up_and_invitation_link_both_conditions_in_a_new_window(client, path):
+    label = label_of(page(client.get(path)), "accept-cgu")
+    assert label.startswith("J'ai lu et j'accepte les " + CGU_LINK + " et les " + CPU_LINK.format(" (CPU)")), label
+
+
+def test_particulier_sign_up_links_the_cgu_and_then_the_cpu_it_asks_apart(client):
+    html = page(client.get("/creer-mon-compte/particulier"))
+    assert label_of(html, "accept-cgu").startswith("J'ai lu et j'accepte les " + CGU_LINK + " <span class=\"obligatoire\"")
+    assert label_of(html, "accept-conditions-particulieres").startswith("J'accepte les " + CPU_LINK.format(""))
+
+
+def test_every_link_to_a_new_window_says_so_and_keeps_no_opener():
+    for template in TEMPLATES.glob("*.html"):
+        for link in re.findall(r"<a [^>]*target=\"_blank\"[^>]*>.*?</a>", template.read_text(encoding="utf-8"), re.S):
+            assert 'rel="noopener"' in link and "(nouvelle fenêtre)" in link, (template.name, link)
