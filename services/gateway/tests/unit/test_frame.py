@@ -108,7 +108,7 @@ def test_footer_pages_are_readable_without_a_session_and_ask_no_service(client, 
 @pytest.mark.parametrize("path", INFORMATION)
 def test_a_signed_in_person_keeps_their_menu_on_the_footer_pages(signed_in, services, path):
     html = page(signed_in.get(path))
-    assert "Se déconnecter" in html and 'href="/suivi"' in html
+    assert "Élodie Dupont" in html and "Se déconnecter" in html and 'href="/suivi"' in html
     assert {service for service, _ in services.calls} <= {"identity", "demandes"}  # the session, the unread count
 
 
@@ -251,3 +251,60 @@ def test_every_link_to_a_new_window_says_so_and_keeps_no_opener():
     for template in TEMPLATES.glob("*.html"):
         for link in re.findall(r"<a [^>]*target=\"_blank\"[^>]*>.*?</a>", template.read_text(encoding="utf-8"), re.S):
             assert 'rel="noopener"' in link and "(nouvelle fenêtre)" in link, (template.name, link)
+
+
+# --- the header: wordmark, user menu, favicon -------------------------------------------------
+
+def header(html: str) -> str:
+    return html[html.index('<header class="bandeau">'):html.index("</header>")]
+
+
+def test_the_wordmark_is_drawn_in_svg_and_leads_home(client, signed_in):
+    anonymous = header(page(client.get("/connexion")))
+    assert '<a class="marque" href="/connexion">' in anonymous
+    assert re.search(r'<svg class="marque-logo"[^>]* role="img" aria-label="Consignations"', anonymous)
+    assert re.search(r"<text [^>]*>Consignations</text>", anonymous) and "<img" not in anonymous
+    assert "Espace personnel – Caisse des Dépôts" in anonymous
+    assert "utilisateur" not in anonymous and "<nav" not in anonymous  # nobody signed in
+    assert '<a class="marque" href="/espace">' in header(page(signed_in.get("/mentions-legales")))
+
+
+def test_a_client_s_header_has_their_menu_and_their_user_menu(signed_in):
+    top = header(page(signed_in.get("/gestion-des-cookies")))
+    menu = top[top.index('<nav aria-label="Menu de votre espace"'):top.index("</nav>")]
+    assert 'href="/suivi"' in menu and "Mon compte" not in menu
+    user = top[top.index('<div class="utilisateur">'):]
+    assert "Vous êtes connecté(e) : </span>Élodie Dupont</p>" in user
+    assert '<a href="/mon-compte">Mon compte</a>' in user and ">Se déconnecter</button>" in user
+    assert 'data-api="/api/logout"' in user
+
+
+def test_a_company_mid_wizard_sees_only_its_name_and_the_logout(signed_in, services):
+    draft = {**MEMBERSHIP, "account_kind": "ENTREPRISE", "profile": "ADMINISTRATEUR", "account_status": "draft",
+             "company_name": "ACME SAS"}
+    services.answers["resolve_session"] = {"session_id": "s-1", "csrf_hash": "x",
+                                           "person": {**PERSON, "first_name": None, "last_name": None,
+                                                      "membership": draft}}
+    top = header(page(signed_in.get("/accessibilite")))
+    assert "Vous êtes connecté(e) : </span>ACME SAS</p>" in top and "Se déconnecter" in top
+    assert 'href="/suivi"' not in top and "Mon compte" not in top and "Mes utilisateurs" not in top
+    assert ("demandes", "unread_total") not in services.calls
+
+
+def test_a_gestionnaire_s_header_names_them_without_a_client_s_account(signed_in, services):
+    services.answers["resolve_session"] = {"session_id": "s-1", "person": STAFF, "csrf_hash": "x"}
+    top = header(page(signed_in.get("/mentions-legales")))
+    assert '<nav aria-label="Menu du service de gestion"' in top and 'href="/gestion"' in top
+    assert "Vous êtes connecté(e) : </span>Anne Martin</p>" in top and "Se déconnecter" in top
+    assert "Mon compte" not in top
+
+
+def test_the_favicon_is_an_svg_served_by_the_gateway_and_linked_by_every_page(client):
+    html = page(client.get("/connexion"))
+    href = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', html).group(1)
+    icon = client.get(href)
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+    from xml.etree import ElementTree
+
+    root = ElementTree.fromstring(icon.get_data())
+    assert root.tag == "{http://www.w3.org/2000/svg}svg" and root.get("viewBox") == "0 0 40 40"
