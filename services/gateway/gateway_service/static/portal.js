@@ -524,11 +524,30 @@
     });
   }
 
+  // --- the header's « Menu » button (narrow screens) ---------------------------------------------
+  // Without this script the button stays hidden and the menus open; with it, the button shows
+  // under 760 px (the style sheet) and folds them, aria-expanded saying which.
+  function setupMenu(button) {
+    const panel = document.getElementById(button.getAttribute("aria-controls"));
+    if (!panel) return;
+    const expand = (open) => button.setAttribute("aria-expanded", open ? "true" : "false");
+    expand(false);
+    button.hidden = false;
+    button.addEventListener("click", () => expand(button.getAttribute("aria-expanded") !== "true"));
+    document.addEventListener("keydown", (event) => {
+      if (event.key !== "Escape" || button.getAttribute("aria-expanded") !== "true" || !button.offsetParent) return;
+      if (!panel.contains(document.activeElement) && document.activeElement !== button) return;
+      expand(false);
+      button.focus();
+    });
+  }
+
   // --- start -----------------------------------------------------------------------------------
   document.addEventListener("DOMContentLoaded", () => {
     const message = sessionStorage.getItem(FLASH);
     if (message) { sessionStorage.removeItem(FLASH); pageMessage(message, false); }
 
+    for (const button of document.querySelectorAll("[data-menu-button]")) setupMenu(button);
     for (const form of document.querySelectorAll("form[data-api]")) {
       form.addEventListener("submit", (event) => { event.preventDefault(); submit(form, event.submitter); });
       if (form.dataset.auto === "true") submit(form, null);

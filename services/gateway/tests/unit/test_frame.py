@@ -308,3 +308,43 @@ def test_the_favicon_is_an_svg_served_by_the_gateway_and_linked_by_every_page(cl
 
     root = ElementTree.fromstring(icon.get_data())
     assert root.tag == "{http://www.w3.org/2000/svg}svg" and root.get("viewBox") == "0 0 40 40"
+
+
+# --- narrow screens: the « Menu » button ------------------------------------------------------
+
+STATIC = Path(auth.__file__).parent / "static"
+
+
+def test_the_menu_button_controls_both_menus_and_is_hidden_until_the_script_runs(signed_in):
+    top = header(page(signed_in.get("/mentions-legales")))
+    button = re.search(r"<button [^>]*data-menu-button[^>]*>([^<]*)</button>", top)
+    assert button and button.group(1) == "Menu"
+    assert 'type="button"' in button.group(0) and 'aria-controls="menu-entete"' in button.group(0)
+    assert 'aria-expanded="true"' in button.group(0) and " hidden" in button.group(0)  # no script: open menus
+    panel = top[top.index(button.group(0)) + len(button.group(0)):]
+    assert panel.lstrip().startswith('<div class="menu-entete" id="menu-entete">')  # the sibling the CSS folds
+    assert '<nav aria-label="Menu de votre espace"' in panel and '<div class="utilisateur">' in panel
+
+
+def test_without_a_session_there_is_no_menu_button(client):
+    assert "data-menu-button" not in page(client.get("/connexion"))
+
+
+def test_the_style_sheet_folds_the_menus_behind_the_button_on_narrow_screens_only():
+    css = (STATIC / "portal.css").read_text(encoding="utf-8")
+    assert re.search(r"(^|\n)\.menu-bouton \{ display: none; \}", css)  # wide screens: no button
+    narrow = css[css.index(".menu-bouton { display: none; }"):]
+    narrow = narrow[narrow.index("@media (max-width: 760px) {"):narrow.index("\n}\n")]
+    assert '.menu-bouton[aria-expanded="false"] + .menu-entete { display: none; }' in narrow
+    assert ".menu-bouton { display: inline-flex;" in narrow
+    assert "[hidden] { display: none !important; }" in css  # so the button stays hidden without the script
+
+
+def test_the_script_shows_the_button_folds_the_menus_and_toggles_them():
+    js = (STATIC / "portal.js").read_text(encoding="utf-8")
+    setup = js[js.index("function setupMenu(button)"):js.index("// --- start")]
+    for part in ('getElementById(button.getAttribute("aria-controls"))', "expand(false);", "button.hidden = false;",
+                 'button.addEventListener("click", () => expand(button.getAttribute("aria-expanded") !== "true"))',
+                 'event.key !== "Escape"'):
+        assert part in setup, part
+    assert 'for (const button of document.querySelectorAll("[data-menu-button]")) setupMenu(button);' in js
