@@ -96,6 +96,15 @@ def test_every_page_links_the_footer_pages_in_the_seeds_order(client, path):
     assert [(href, text) for href, text in links if href in INFORMATION] == list(INFORMATION.items())
 
 
+def test_the_error_pages_have_the_footer_and_the_header_too(client):
+    reply = client.get("/nulle-part")
+    assert reply.status_code == 404 and reply.mimetype == "text/html"
+    html = unescape(reply.get_data(as_text=True))
+    links = re.findall(r'<a href="([^"]+)"[^>]*>([^<]+)</a>', footer(html))
+    assert [(href, text) for href, text in links if href in INFORMATION] == list(INFORMATION.items())
+    assert '<a class="marque" href="/connexion">' in html
+
+
 @pytest.mark.parametrize("path", INFORMATION)
 def test_footer_pages_are_readable_without_a_session_and_ask_no_service(client, services, path):
     html = page(client.get(path))
