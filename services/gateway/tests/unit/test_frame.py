@@ -297,6 +297,7 @@ def test_a_company_mid_wizard_sees_only_its_name_and_the_logout(signed_in, servi
     top = header(page(signed_in.get("/accessibilite")))
     assert "Vous êtes connecté(e) : </span>ACME SAS</p>" in top and "Se déconnecter" in top
     assert 'href="/suivi"' not in top and "Mon compte" not in top and "Mes utilisateurs" not in top
+    assert "<nav" not in top  # no empty menu
     assert ("demandes", "unread_total") not in services.calls
 
 
