@@ -32,6 +32,7 @@ from .views import iso
 PAGE_SIZE_DEFAULT, PAGE_SIZE_MAX = 500, 1000
 LIMIT_INVALID = f"La taille d'une page d'export doit être comprise entre 1 et {PAGE_SIZE_MAX}."
 CURSOR_INVALID = "Le curseur de l'export est invalide : recommencez l'export."
+AMOUNT_BOUND = Decimal(10) ** 12  # requests.amount is a NUMERIC(14, 2)
 
 # What a page selects: the row of the export, and every column the queue may sort on.
 _SELECTED = (Request.id, Request.number, Request.procedure_code, Request.sens, Request.state,
@@ -112,29 +113,41 @@ def write_cursor(value: Any, row_id: str) -> str:
 
 
 def read_cursor(text: Any, sort: str) -> tuple[Any, str] | None:
-    """(sort value, id) of a cursor this module wrote for that sort, or None if it is not one."""
+    """(sort value, id) of a cursor this module wrote for that sort, or None if it is not one
+    (nothing the database could refuse gets through: a 422, never a 500)."""
     if not isinstance(text, str) or len(text) > 600:
         return None
     try:
         value, row_id = json.loads(text)
     except (ValueError, TypeError):
         return None
-    if not isinstance(row_id, str) or not 0 < len(row_id) <= 36:
+    if not _storable(row_id) or not 0 < len(row_id) <= 36:
         return None
     if value is None:
         return None, row_id
-    if not isinstance(value, str) or len(value) > 210:
+    if not _storable(value) or len(value) > 210:
         return None
     if sort == "submitted_at":
         try:
             moment = datetime.fromisoformat(value)
-        except ValueError:
+            return (as_utc(moment), row_id) if moment.tzinfo is not None else None
+        except (ValueError, OverflowError):
             return None
-        return (as_utc(moment), row_id) if moment.tzinfo is not None else None
     if sort == "amount":
         try:
             amount = Decimal(value)
         except InvalidOperation:
             return None
-        return (amount, row_id) if amount.is_finite() else None
+        return (amount, row_id) if amount.is_finite() and abs(amount) < AMOUNT_BOUND else None
     return value, row_id
+
+
+def _storable(text: Any) -> bool:
+    """A string PostgreSQL takes as a parameter: no NUL, no lone surrogate."""
+    if not isinstance(text, str) or "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -144,6 +144,12 @@ def test_only_gestionnaires_export(ctx, rows, accounts):
     ({}, json.dumps(["2025-10-01T08:00:00+00:00", ""]), 10, "after"),
     ({}, json.dumps([1, "x"]), 10, "after"),
     ({}, json.dumps({"a": 1}), 10, "after"),
+    ({"sort": "amount"}, json.dumps(["1e999999", "x"]), 10, "after"),  # beyond NUMERIC(14, 2)
+    ({}, json.dumps(["9999-12-31T23:59:59-14:00", "x"]), 10, "after"),  # beyond datetime once in UTC
+    ({"sort": "client_name"}, json.dumps(["a\x00b", "x"]), 10, "after"),
+    ({"sort": "client_name"}, json.dumps(["\ud800", "x"]), 10, "after"),
+    ({"sort": "client_name"}, json.dumps(["x" * 211, "x"]), 10, "after"),
+    ({}, json.dumps([None, "x" * 37]), 10, "after"),
 ])
 def test_refusals_name_the_parameter(ctx, rows, query, after, limit, field):
     with pytest.raises(ValidationFailed) as refused:
