@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from documents_service import samples
-from e2e_helpers import Browser, new_agent, sign_up_company, submitted, wait_account
+from e2e_helpers import Browser, new_agent, sign_up_company, submitted, wait_account, wait_for
 
 TOKEN = uuid.uuid4().hex[:8]
 PIRATE = f'=HYPERLINK("https://pirate.example/{TOKEN}";"Export {TOKEN}")'
@@ -60,10 +60,17 @@ def world(system):
     expertise = consignation(honest)
     refused = agent.post(f"/api/backoffice/demandes/{rejected[0]}/reject", json={"reason": "Doublon."})
     assert refused.status_code == 200, refused.text
-    owners = {demande_id: agent.get(f"/api/backoffice/demandes/{demande_id}").json()["owner_name"] or ""
-              for demande_id, _ in (first, rejected, expertise)}
+    # The owners' names as the back office shows them, once demandes' read model has them
+    # (accounts' member_changed events; the export reads the same rows).
+    def owners():
+        names = {demande_id: agent.get(f"/api/backoffice/demandes/{demande_id}").json()["owner_name"]
+                 for demande_id, _ in (first, rejected, expertise)}
+        return names if all(names.values()) else None
+
+    known = wait_for(owners)
+    assert known, "the owners' names never reached demandes' read model"
     return {"pirate": pirate, "honest": honest, "agent": agent, "first": first, "rejected": rejected,
-            "expertise": expertise, "owners": owners}
+            "expertise": expertise, "owners": known}
 
 
 def test_a_csv_export_with_a_filter_a_sort_and_chosen_columns(world):
