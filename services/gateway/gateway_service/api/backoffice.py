@@ -51,17 +51,16 @@ def export():
     first = demandes.staff_export_page(person, query, None, exports.PAGE_SIZE)
     rows_by_page = exports.pages(first, lambda after: demandes.staff_export_page(person, query, after,
                                                                                  exports.PAGE_SIZE))
+    media_type = exports.MEDIA_TYPES[export_format]
     if export_format == "csv":
-        body, length = stream_with_context(exports.csv_chunks(columns, rows_by_page)), None
+        response = Response(stream_with_context(exports.csv_chunks(columns, rows_by_page)), content_type=media_type)
     else:
         file = exports.xlsx_file(columns, (row for rows in rows_by_page for row in rows))
-        body, length = exports.file_chunks(file), os.fstat(file.fileno()).st_size
-    response = Response(body, content_type=exports.MEDIA_TYPES[export_format])
+        response = Response(exports.file_chunks(file), content_type=media_type)
+        response.headers["Content-Length"] = str(os.fstat(file.fileno()).st_size)
+        response.call_on_close(file.close)  # also when the body is never read (HEAD)
     response.headers["Content-Disposition"] = (
         f'attachment; filename="{exports.file_name(first["generated_at"], export_format)}"')
-    if length is not None:
-        response.headers["Content-Length"] = str(length)
-        response.call_on_close(file.close)  # also when the body is never read (HEAD)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
