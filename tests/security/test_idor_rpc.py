@@ -51,6 +51,7 @@ def _calls(t: dict, me: dict):
         ("demandes", "document_grant", (me, t["submitted_id"], "read", None)),
         ("demandes", "document_grant", (me, t["demande_id"], "write", t["document_id"])),
         ("demandes", "staff_detail", (me, t["submitted_id"])),
+        ("demandes", "staff_export_page", (me, {}, None, 500)),  # every account's requests
         ("demandes", "staff_reject", (me, t["submitted_id"], "Pirate")),
         # Without the owner's grant (the owner refuses it above), the documents service refuses.
         ("documents", "get_document", (t["document_id"], me)),

@@ -90,24 +90,21 @@ def _queue_filters(raw: dict) -> tuple[list, dict[str, str]]:
     return where, errors
 
 
-def queue(ctx: DemandesContext, person: Any, raw_query: Any) -> dict[str, Any]:
-    actor = staff_actor(person)
-    raw = dict(raw_query) if isinstance(raw_query, dict) else {}
-    errors: dict[str, str] = {}
+def sort_and_order(raw: dict, errors: dict[str, str]) -> tuple[str, str]:
+    """The queue's `sort` and `order`, taken out of `raw` (an unknown one goes to `errors`)."""
     sort = raw.pop("sort", None) or "submitted_at"
     if sort not in QUEUE_SORTS:
         errors["sort"] = "Tri inconnu."
     order = raw.pop("order", None) or "asc"  # oldest first: first come, first served
     if order not in ("asc", "desc"):
         errors["order"] = "Ordre de tri inconnu (asc ou desc)."
-    try:
-        page = bounded_int(raw.pop("page", None), 1, "Le numéro de page doit être un entier positif.", "page", 1)
-        per_page = bounded_int(raw.pop("per_page", None), PER_PAGE_DEFAULT,
-                        f"Le nombre de demandes par page doit être compris entre 1 et {PER_PAGE_MAX}.",
-                        "per_page", 1, PER_PAGE_MAX)
-    except ValidationFailed as exc:
-        errors.update(exc.fields)
-        page, per_page = 1, PER_PAGE_DEFAULT
+    return sort, order
+
+
+def selection(raw: dict, errors: dict[str, str]) -> list:
+    """The queue's WHERE clause from its filters (`raw` holds nothing else: any other parameter
+    is refused); raises ValidationFailed with `errors` and the filters' own. Without a state, the
+    requests waiting for the back office; never a deleted request."""
     where, filter_errors = _queue_filters(raw)
     errors.update(filter_errors)
     if errors:
@@ -116,10 +113,31 @@ def queue(ctx: DemandesContext, person: Any, raw_query: Any) -> dict[str, Any]:
     if not raw.get("state"):  # by default, the requests waiting for the back office
         where.append(Request.state.in_((lifecycle.SUBMITTED, lifecycle.AWAITING_COMPLEMENT, lifecycle.AWAITING_FUNDS)))
     where.append(Request.deleted_at.is_(None))
+    return where
+
+
+def ordering(sort: str, order: str) -> list:
+    """The queue's order: the sorted column (empty values last), then the id (a total order)."""
     column = QUEUE_SORTS[sort]
-    ordering = [column.asc().nulls_last() if order == "asc" else column.desc().nulls_last(), Request.id]
+    return [column.asc().nulls_last() if order == "asc" else column.desc().nulls_last(), Request.id]
+
+
+def queue(ctx: DemandesContext, person: Any, raw_query: Any) -> dict[str, Any]:
+    actor = staff_actor(person)
+    raw = dict(raw_query) if isinstance(raw_query, dict) else {}
+    errors: dict[str, str] = {}
+    sort, order = sort_and_order(raw, errors)
+    try:
+        page = bounded_int(raw.pop("page", None), 1, "Le numéro de page doit être un entier positif.", "page", 1)
+        per_page = bounded_int(raw.pop("per_page", None), PER_PAGE_DEFAULT,
+                        f"Le nombre de demandes par page doit être compris entre 1 et {PER_PAGE_MAX}.",
+                        "per_page", 1, PER_PAGE_MAX)
+    except ValidationFailed as exc:
+        errors.update(exc.fields)
+        page, per_page = 1, PER_PAGE_DEFAULT
+    where = selection(raw, errors)
     total = ctx.session.execute(select(func.count()).select_from(Request).where(*where)).scalar_one()
-    rows = list(ctx.session.execute(select(Request).where(*where).order_by(*ordering)
+    rows = list(ctx.session.execute(select(Request).where(*where).order_by(*ordering(sort, order))
                                     .limit(per_page).offset((page - 1) * per_page)).scalars())
     unread = unread_counts(ctx, actor.person_id, [r.id for r in rows], authors=("CLIENT",))
     ctx.session.commit()

@@ -15,8 +15,8 @@ from consignations_shared.providers import Correlation, DatabaseSession, Outbox,
 from consignations_shared.read_models import ReadModels
 from consignations_shared.rpc import TypedRpcProxy, rpc
 
-from . import (backoffice, board, document_rights, drafts, members, ownership, pdfs, request_documents, submission,
-               threads)
+from . import (backoffice, board, document_rights, drafts, exports, members, ownership, pdfs, request_documents,
+               submission, threads)
 from . import procedures as catalogue_views
 from .cli import reminder_delays
 from .context import DemandesContext
@@ -177,6 +177,10 @@ class DemandesService(HealthEndpoints):
     @rpc
     def staff_queue(self, person, query):
         return backoffice.queue(self._context(), person, query)
+
+    @rpc
+    def staff_export_page(self, person, query, after=None, limit=exports.PAGE_SIZE_DEFAULT):
+        return exports.page(self._context(), person, query, after, limit)
 
     @rpc
     def staff_detail(self, person, demande_id):

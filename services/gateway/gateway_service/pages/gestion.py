@@ -1,5 +1,5 @@
 """Back-office pages for gestionnaires (SPEC section 6): the queue of transmitted requests
-(BO-1), a request's detail with its documents to review (DO-4), history, the decisions the
+(BO-1) with links to its exports (BO-9, /api/backoffice/demandes/export), a request's detail with its documents to review (DO-4), history, the decisions the
 service allows now (BO-2) and the thread (BO-3, MS-1).
 
 Gestionnaire sessions only: the RPCs are those of /api/backoffice/demandes (the demandes
@@ -70,7 +70,8 @@ def staff_queue():
     procedures = [(p["code"], p["label"]) for p in demandes.procedures(person)]
     return render("gestion_file.html", person=person, staff=person, queue=queue, query=query, problem=problem,
                   sorts=QUEUE_SORTS, states=STATES, procedures=procedures,
-                  filtered=any(k in query for k in QUEUE_FILTERS))
+                  filtered=any(k in query for k in QUEUE_FILTERS),
+                  export_query={k: v for k, v in query.items() if k != "page"})  # BO-9: every page
 
 
 # After a gestionnaire's own review (portal.js adds « vu »), the page waits that long at most for

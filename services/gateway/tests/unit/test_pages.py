@@ -402,6 +402,11 @@ def test_gestionnaires_land_on_their_queue(client, services):
     assert "File des demandes transmises" in html and "102611000000001" in html and "ACME SAS" in html
     assert [a[1] for _, m, a in services.calls if m == "staff_queue"][-1] == {"state": "SUBMITTED", "sort": "number"}
     assert 'aria-sort="ascending"' in html and "Menu du service de gestion" in html
+    # BO-9: the exports of what is shown, every page of it.
+    assert '<a href="/api/backoffice/demandes/export?format=xlsx&amp;state=SUBMITTED&amp;sort=number" download>' in html
+    assert '<a href="/api/backoffice/demandes/export?format=csv&amp;state=SUBMITTED&amp;sort=number" download>' in html
+    html = _checked(client.get("/gestion?page=2"))
+    assert 'href="/api/backoffice/demandes/export?format=csv" download>' in html and "Télécharger la file" in html
 
 
 def test_back_office_detail_reviews_decides_and_writes(client, services):
