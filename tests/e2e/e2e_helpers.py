@@ -163,9 +163,17 @@ def sign_up_company(system, email, password="Consign-2026!", company="ACME SAS")
 
 
 def wait_account(browser):
-    """The account opens when identity's signup_verified/account_activated reaches accounts."""
+    """The account opens when identity's signup_verified/account_activated reaches accounts; the
+    person acts in it once accounts' member_changed has reached identity too (the session's
+    membership, which every service reads): both, or a first request may find no account."""
     ready = wait_for(lambda: browser.get("/api/me/profile").status_code == 200)
     assert ready, browser.get("/api/me/profile").text
+
+    def member() -> bool:
+        reply = browser.get("/api/session")
+        return reply.status_code == 200 and bool(reply.json()["person"].get("membership"))
+
+    assert wait_for(lambda: all(member() for _ in range(3))), browser.get("/api/session").text
     return browser
 
 
