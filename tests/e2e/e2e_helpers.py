@@ -221,35 +221,39 @@ def new_agent(system, password="Gestion-2026!"):
     return Browser(system, email, accept_invitation(system, email, password))
 
 
-def upload_rib(browser, demande_id, version=1):
-    uploaded = browser.post("/api/documents", files={"file": ("rib.pdf", samples.pdf(version), "application/pdf")},
-                            data={"owner_service": "demandes", "owner_id": demande_id, "kind": "RIB"})
+def upload_rib(browser, demande_id, version=1, kind="RIB", file_name="rib.pdf"):
+    """A PDF uploaded and attached to the request (a RIB unless said otherwise): its id."""
+    uploaded = browser.post("/api/documents", files={"file": (file_name, samples.pdf(version), "application/pdf")},
+                            data={"owner_service": "demandes", "owner_id": demande_id, "kind": kind})
     assert uploaded.status_code == 201, uploaded.text
     attached = browser.post(f"/api/documents/{uploaded.json()['id']}/attach")
     assert attached.status_code == 200, attached.text
     return uploaded.json()["id"]
 
 
-def draft(browser):
-    created = browser.post("/api/demandes", json={"procedure_code": "SAISIE_IMMO_D"})
+def draft(browser, procedure_code="SAISIE_IMMO_D", values=None):
+    """A complete draft: a « saisie immobilière » of the browser's company unless said otherwise."""
+    created = browser.post("/api/demandes", json={"procedure_code": procedure_code})
     assert created.status_code == 201, created.text
     demande_id = created.json()["id"]
-    values = {**SAISIE, "company_name": browser.company_name, "account_holder": browser.company_name}
+    if values is None:
+        values = {**SAISIE, "company_name": browser.company_name, "account_holder": browser.company_name}
     saved = browser.put(f"/api/demandes/{demande_id}/informations", json={"values": values, "complete": True})
     assert saved.status_code == 200, saved.text
     return demande_id
 
 
-def submitted(browser):
-    """A « saisie immobilière » (débiteur saisi) transmitted, with its RIB: (id, number, RIB id)."""
-    demande_id = draft(browser)
-    rib = upload_rib(browser, demande_id)
+def submitted(browser, procedure_code="SAISIE_IMMO_D", values=None, kind="RIB", file_name="rib.pdf"):
+    """A request transmitted with its one document — by default a « saisie immobilière » (débiteur
+    saisi) with its RIB: (id, number, document id)."""
+    demande_id = draft(browser, procedure_code, values)
+    document = upload_rib(browser, demande_id, kind=kind, file_name=file_name)
     confirmed = browser.post(f"/api/demandes/{demande_id}/justificatifs/confirm")
     assert confirmed.status_code == 200, confirmed.text
     sent = browser.post(f"/api/demandes/{demande_id}/submit")
     assert sent.status_code == 200, sent.text
     assert sent.json()["state"] == "SUBMITTED"
-    return demande_id, sent.json()["number"], rib
+    return demande_id, sent.json()["number"], document
 
 
 def gateway_ready(url, listening=True):

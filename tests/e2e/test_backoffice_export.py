@@ -13,7 +13,6 @@ import openpyxl
 import pytest
 import requests
 
-from documents_service import samples
 from e2e_helpers import Browser, new_agent, sign_up_company, submitted, wait_account, wait_for
 
 TOKEN = uuid.uuid4().hex[:8]
@@ -36,19 +35,8 @@ def company(system, name):
 
 def consignation(browser):
     """An expertise provision (sens C) of 1 234,56 €, with its decision: (id, number)."""
-    created = browser.post("/api/demandes", json={"procedure_code": "AM_EXPERTISE_JUD_C"})
-    assert created.status_code == 201, created.text
-    demande_id = created.json()["id"]
-    saved = browser.put(f"/api/demandes/{demande_id}/informations", json={"values": EXPERTISE, "complete": True})
-    assert saved.status_code == 200, saved.text
-    uploaded = browser.post("/api/documents", files={"file": ("decision.pdf", samples.pdf(1), "application/pdf")},
-                            data={"owner_service": "demandes", "owner_id": demande_id, "kind": "OTHER"})
-    assert uploaded.status_code == 201, uploaded.text
-    assert browser.post(f"/api/documents/{uploaded.json()['id']}/attach").status_code == 200
-    assert browser.post(f"/api/demandes/{demande_id}/justificatifs/confirm").status_code == 200
-    sent = browser.post(f"/api/demandes/{demande_id}/submit")
-    assert sent.status_code == 200, sent.text
-    return demande_id, sent.json()["number"]
+    demande_id, number, _ = submitted(browser, "AM_EXPERTISE_JUD_C", EXPERTISE, kind="OTHER", file_name="decision.pdf")
+    return demande_id, number
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,9 @@ import openpyxl
 import pytest
 import yaml
 
-from consignations_shared.errors import ServiceUnavailable, Unauthenticated, ValidationFailed
+from consignations_shared.errors import ServiceUnavailable, ValidationFailed
+from gateway_fakes import FakeRpc
 from gateway_service import exports
-from gateway_service.app import create_app
-from gateway_service.settings import GatewaySettings
 
 CLIENT = {"id": "alice", "email": "alice@example.com", "profile": "ADMINISTRATEUR", "is_staff": False}
 AGENT = {"id": "anne", "email": "anne@caissedesdepots.fr", "profile": None, "is_staff": True}
@@ -27,22 +26,17 @@ def item(n, client_name=None):
             "client_name": client_name or f"Client {n}", "owner_name": "Élodie Dupont", "amount": f"{n}.50"}
 
 
-class PagedDemandes:
+class PagedDemandes(FakeRpc):
     """demandes.staff_export_page by cursor: page 1 (no cursor), then "c2", then "c3" (last)."""
 
     def __init__(self):
-        self.calls = []
+        super().__init__(SESSIONS)
         self.pages = {None: {"items": [item(1, "=HYPERLINK(\"http://x\";\"y\")"), item(2)], "next_after": "c2"},
                       "c2": {"items": [item(3), item(4)], "next_after": "c3"},
                       "c3": {"items": [item(5)], "next_after": None}}
         self.fail_at = None
 
-    def call(self, service, method, *args, correlation_id=None, **kwargs):
-        if (service, method) == ("identity", "resolve_session"):
-            if args[0] not in SESSIONS:
-                raise Unauthenticated()
-            return {"session_id": "s1", "csrf_hash": "-", "person": SESSIONS[args[0]]}
-        self.calls.append((service, method, args))
+    def respond(self, service, method, *args):
         person, query, after, limit = args
         if after is not None and after == self.fail_at:
             raise ServiceUnavailable("Le service est momentanément indisponible.")
@@ -53,14 +47,7 @@ class PagedDemandes:
 
 @pytest.fixture
 def rpc():
-    return PagedDemandes()
-
-
-@pytest.fixture
-def client(rpc):
-    app = create_app(GatewaySettings.from_env({}), configure_logs=False)
-    app.extensions["rpc"] = rpc
-    return app.test_client()
+    return PagedDemandes()  # conftest's `client` serves the gateway with it
 
 
 def test_a_csv_export_asks_every_page_with_the_filters_and_streams_them(client, rpc):

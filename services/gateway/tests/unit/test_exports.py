@@ -4,7 +4,6 @@ spreadsheet would (csv module, openpyxl)."""
 import csv
 import io
 from datetime import datetime
-from decimal import Decimal
 
 import openpyxl
 import pytest

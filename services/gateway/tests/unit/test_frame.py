@@ -14,6 +14,7 @@ from consignations_shared.errors import ServiceUnavailable
 from gateway_service import auth
 from gateway_service.app import create_app
 from gateway_service.settings import GatewaySettings
+from gateway_fakes import AnswersByMethod
 
 REPO = Path(__file__).resolve().parents[4]
 TEMPLATES = Path(auth.__file__).parent / "templates" / "pages"
@@ -32,25 +33,17 @@ PERSON = {"id": "p-1", "profile": "PARTICULIER", "is_staff": False, "email": "el
 STAFF = {"id": "g-1", "is_staff": True, "first_name": "Anne", "last_name": "Martin", "email": "agent@cdc.fr"}
 
 
-class FakeServices:
+class FakeServices(AnswersByMethod):
     """The few answers these pages need, by method name; every call recorded."""
 
     def __init__(self):
-        self.calls = []
-        self.answers = {
+        super().__init__({
             "resolve_session": {"session_id": "s-1", "person": PERSON, "csrf_hash": "x"},
             "new_captcha": {"captcha_id": "c-1", "image_png_base64": "iVBORw0KGgo="},
             "invitation_details": {"email": "u@acme.fr", "first_name": "Chloé", "last_name": "Martin",
                                    "profile": "UTILISATEUR", "expires_at": "2026-12-01T00:00:00+00:00"},
             "unread_total": {"unread": 0},
-        }
-
-    def call(self, service, method, *args, correlation_id=None, **kwargs):
-        self.calls.append((service, method))
-        answer = self.answers[method]
-        if isinstance(answer, BaseException):
-            raise answer
-        return answer
+        })
 
 
 @pytest.fixture
@@ -118,7 +111,7 @@ def test_footer_pages_are_readable_without_a_session_and_ask_no_service(client, 
 def test_a_signed_in_person_keeps_their_menu_on_the_footer_pages(signed_in, services, path):
     html = page(signed_in.get(path))
     assert "Élodie Dupont" in html and "Se déconnecter" in html and 'href="/suivi"' in html
-    assert {service for service, _ in services.calls} <= {"identity", "demandes"}  # the session, the unread count
+    assert {service for service, _, _ in services.calls} <= {"identity", "demandes"}  # the session, the unread count
 
 
 def test_footer_pages_answer_even_when_the_session_cannot_be_resolved(signed_in, services):
@@ -298,7 +291,7 @@ def test_a_company_mid_wizard_sees_only_its_name_and_the_logout(signed_in, servi
     assert "Vous êtes connecté(e) : </span>ACME SAS</p>" in top and "Se déconnecter" in top
     assert 'href="/suivi"' not in top and "Mon compte" not in top and "Mes utilisateurs" not in top
     assert "<nav" not in top  # no empty menu
-    assert ("demandes", "unread_total") not in services.calls
+    assert "unread_total" not in [method for _, method, _ in services.calls]
 
 
 def test_a_gestionnaire_s_header_names_them_without_a_client_s_account(signed_in, services):

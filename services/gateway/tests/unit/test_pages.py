@@ -9,6 +9,7 @@ from consignations_shared.errors import Conflict, Forbidden, Gone
 from gateway_service.app import create_app
 from gateway_service.auth import SESSION_COOKIE
 from gateway_service.settings import GatewaySettings
+from gateway_fakes import AnswersByMethod
 
 PERSON = {"id": "p-1", "profile": "ENTREPRISE", "is_staff": False, "email": "a@acme.fr",
           "first_name": "Claire", "last_name": "Dupont"}
@@ -96,12 +97,11 @@ RIB = {"id": "doc-1", "kind": "RIB", "kind_label": "Relevé d'identité bancaire
 STAFF = {"id": "g-1", "is_staff": True, "first_name": "Anne", "last_name": "Martin", "email": "agent@cdc.fr"}
 
 
-class FakeServices:
+class FakeServices(AnswersByMethod):
     """Answers RPCs by method name, as the services would for an administrator mid-wizard."""
 
     def __init__(self):
-        self.calls = []
-        self.answers = {
+        super().__init__({
             "resolve_session": {"session_id": "s-1", "person": PERSON, "csrf_hash": "x"},
             "my_profile": ME, "wizard_state": WIZARD, "list_members": MEMBERS,
             "welcome": {"show": True, "account_kind": "ENTREPRISE", "first_name": "Claire"},
@@ -127,14 +127,7 @@ class FakeServices:
             "staff_thread": THREAD["messages"],
             "invitation_details": {"email": "u@acme.fr", "first_name": "Chloé", "last_name": "Martin",
                                    "profile": "UTILISATEUR", "expires_at": "2026-12-01T00:00:00+00:00"},
-        }
-
-    def call(self, service, method, *args, correlation_id=None, **kwargs):
-        self.calls.append((service, method, args))
-        answer = self.answers[method]
-        if isinstance(answer, BaseException):
-            raise answer
-        return answer
+        })
 
 
 @pytest.fixture
@@ -566,13 +559,21 @@ def test_after_a_review_the_detail_waits_until_demandes_shows_it(client, service
 def test_a_review_demandes_does_not_show_in_time_leaves_the_page_as_it_is(client, services, monkeypatch):
     from gateway_service.pages import gestion
 
-    monkeypatch.setattr(gestion, "REVIEW_ASKED_EVERY", 0.01)
-    monkeypatch.setattr(gestion, "REVIEW_SHOWN_WITHIN", 0.05)
+    class Clock:  # the page's time: it moves only when the page sleeps
+        now = 0.0
+
+        def monotonic(self):
+            return self.now
+
+        def sleep(self, seconds):
+            self.now += seconds
+
+    monkeypatch.setattr(gestion, "time", Clock())
     client.set_cookie(SESSION_COOKIE, "token")
     services.answers["resolve_session"] = {"session_id": "s-1", "person": STAFF, "csrf_hash": "x"}
     html = _checked(client.get("/gestion/demandes/d-2?vu=doc-1~2026-12-07T12:00:00%2B00:00"))
     assert "Non conforme : RIB illisible" in html  # what demandes knows, after the bounded wait
     asked = [m for _, m, _ in services.calls if m == "staff_detail"]
-    assert 2 <= len(asked) <= 10
+    assert len(asked) == 1 + round(gestion.REVIEW_SHOWN_WITHIN / gestion.REVIEW_ASKED_EVERY)  # 2 s, every 100 ms
     assert gestion.just_reviewed("doc-1") is None and gestion.just_reviewed("~x") is None
     assert gestion.just_reviewed("doc-1~2026-12-07T12:00:00+00:00") == ("doc-1", "2026-12-07T12:00:00+00:00")
