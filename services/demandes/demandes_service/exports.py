@@ -83,7 +83,7 @@ def _item(row) -> dict[str, Any]:
         amount = f"{row.amount:.2f}" if row.amount is not None else None
     return {
         "id": row.id, "number": row.number, "procedure_code": row.procedure_code, "procedure_label": procedure.label,
-        "sens": row.sens, "state": row.state,
+        "sens": row.sens, "sens_label": lifecycle.sens_label(row.sens), "state": row.state,
         "state_label": lifecycle.label(row.state, proof_available=row.proof_document_id is not None),
         "created_at": iso(row.created_at), "submitted_at": iso(row.submitted_at), "decided_at": iso(decided),
         "client_name": row.client_name,

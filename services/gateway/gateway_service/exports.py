@@ -41,7 +41,6 @@ XLSX_DATE = "dd/mm/yyyy hh:mm"
 # locale-independent syntax: `,` groups thousands, `.` is the decimal separator).
 XLSX_EUROS = '#,##0.00\\ "€"'
 TOTAL = "Total"  # the amount of a total deconsignation (no amount is entered)
-SENS = {"C": "Consignation", "D": "Déconsignation"}
 DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
 
 FORMAT_INVALID = "Format inconnu (csv ou xlsx)."
@@ -77,7 +76,7 @@ def _amount(row: dict) -> Decimal | str | None:
 COLUMNS: dict[str, Column] = {c.key: c for c in (
     Column("number", "Numéro de demande", "text", 18, lambda r: r.get("number")),
     Column("procedure", "Démarche", "text", 60, lambda r: r.get("procedure_label")),
-    Column("sens", "Sens", "text", 16, lambda r: SENS.get(r.get("sens"), r.get("sens"))),
+    Column("sens", "Sens", "text", 16, lambda r: r.get("sens_label")),  # demandes' label
     Column("state", "État", "text", 34, lambda r: r.get("state_label")),
     Column("created_at", "Date de création", "datetime", 17, _instant("created_at")),
     Column("submitted_at", "Date de soumission", "datetime", 17, _instant("submitted_at")),

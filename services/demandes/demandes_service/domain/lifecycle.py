@@ -66,6 +66,17 @@ def label(state: str, *, proof_available: bool = False) -> str:
     return LABELS[state]
 
 
+SENS_LABELS = {"C": "Consignation", "D": "Déconsignation"}
+UNKNOWN_SENS = "Sens de demande inconnu."
+
+
+def sens_label(sens: str) -> str:
+    """« Consignation » (funds deposited) or « Déconsignation » (funds recovered)."""
+    if sens not in SENS_LABELS:
+        raise Conflict(UNKNOWN_SENS)
+    return SENS_LABELS[sens]
+
+
 def tab(state: str) -> str:
     if state not in TABS:
         raise Conflict(UNKNOWN_STATE)

@@ -110,7 +110,7 @@ def test_the_items_carry_the_export_columns(ctx, rows, clock):
     assert first == {
         "id": rows[0].id, "number": "102510000000000", "procedure_code": "AM_EXPERTISE_JUD_C",
         "procedure_label": "Alsace-Moselle – consigner les provisions pour frais d'expertises judiciaires",
-        "sens": "C", "state": "SUBMITTED", "state_label": first["state_label"],
+        "sens": "C", "sens_label": "Consignation", "state": "SUBMITTED", "state_label": first["state_label"],
         "created_at": "2025-09-30T08:00:00+00:00", "submitted_at": "2025-10-01T08:00:00+00:00",
         "decided_at": None, "client_name": "ACME SAS", "owner_name": "Alice Martin", "amount": "1500.00"}
     assert first["state_label"]

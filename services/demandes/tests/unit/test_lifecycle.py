@@ -67,6 +67,12 @@ def test_labels_and_tabs_as_the_spec():
         "Demandes validées", "Demandes rejetées"]
 
 
+def test_sens_labels():
+    assert (lc.sens_label("C"), lc.sens_label("D")) == ("Consignation", "Déconsignation")
+    with pytest.raises(Conflict, match="Sens de demande inconnu"):
+        lc.sens_label("X")
+
+
 def test_number_format():
     assert lc.format_number("2008", 1029) == "102008000001029"
     assert lc.format_number("2512", 999_999_999) == "102512999999999"

@@ -20,7 +20,7 @@ STAFF = {"Authorization": "Bearer token-anne"}
 
 
 def item(n, client_name=None):
-    return {"id": f"d{n}", "number": f"1026120000000{n:02d}", "procedure_label": "Saisie", "sens": "D",
+    return {"id": f"d{n}", "number": f"1026120000000{n:02d}", "procedure_label": "Saisie", "sens": "D", "sens_label": "Déconsignation",
             "state_label": "Soumise", "created_at": "2026-12-01T09:00:00+00:00",
             "submitted_at": "2026-12-01T10:00:00+00:00", "decided_at": None,
             "client_name": client_name or f"Client {n}", "owner_name": "Élodie Dupont", "amount": f"{n}.50"}

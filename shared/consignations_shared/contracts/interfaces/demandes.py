@@ -57,7 +57,7 @@ class DemandesInterface(ServiceInterface, Protocol):
         """BO-9: one page of the queue for an export, by keyset: {items, next_after, generated_at}.
         `query`: the queue's filters, `sort` and `order` (no `page` nor `per_page`); `after`: the
         `next_after` of the page before (None: the first page; an opaque cursor), `limit` 1..1000.
-        Each item: id, number, procedure_code, procedure_label, sens, state, state_label,
+        Each item: id, number, procedure_code, procedure_label, sens, sens_label, state, state_label,
         created_at, submitted_at, decided_at (ISO-8601 instants or None), client_name,
         owner_name, amount (« 1234.56 », "TOTAL" for a total deconsignation, or None)."""
         ...
